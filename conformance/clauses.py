@@ -52,6 +52,9 @@ CLAUSES: dict[str, Clause] = {
         _c("CONS-3", "MUST", "hook",
            "If the graph has no global step, the hook's begin() MUST raise "
            "RuntimeError before calling any listener's begin()."),
+        _c("CONS-4", "MUST", "hook",
+           "A hook MUST accept checkpoint_dir positionally and save_steps, save_secs "
+           "and listeners by keyword, as TensorFlow's CheckpointSaverHook does."),
         # --- lifecycle
         _c("LIFE-1", "MUST", "hook",
            "The hook's begin() MUST call every listener's begin() exactly once, in "
@@ -127,6 +130,9 @@ CLAUSES: dict[str, Clause] = {
            "When the session restores a checkpoint at step k, the hook MUST count "
            "its schedule from k, never assuming the global step starts at 0."),
         # --- listeners
+        _c("LSN-0", "MUST", "listener",
+           "A listener MUST provide begin(), before_save(session, global_step_value), "
+           "after_save(session, global_step_value) and end(session, global_step_value)."),
         _c("LSN-1", "MUST", "listener",
            "A listener MUST act on a step only after the checkpoint for that step "
            "has been written."),
