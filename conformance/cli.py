@@ -106,7 +106,7 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
     here = os.path.dirname(os.path.abspath(__file__))
     argv = [os.path.join(here, "test_conformance.py"), "-p", "conformance.plugin",
             "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", here,
-            "--tb=short", "-r", "fE", "-q" if args.quiet else "-v",
+            "--tb=short", "--show-capture=no", "-r", "fE", "-q" if args.quiet else "-v",
             "--ckpt-timeout", str(args.timeout)]
     for name in args.hook:
         argv += ["--ckpt-hook", name]
@@ -130,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _InputError as exc:
         print(f"ckpt-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines
     import pytest
 
     collector = _Collector()

@@ -152,14 +152,25 @@ class Recorder:
 
 
 def _as_int(value: Any) -> int | None:
-    try:
-        import numpy as np
+    """The step a global_step_value denotes, whatever its type; None if not a number.
 
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            return None
-    except ImportError:  # pragma: no cover - numpy comes with TensorFlow
+    Only SAVE-3 judges the type (from ``info["raw"]``): a float 3.0 is step 3 for
+    every other check, so one defect does not cascade into every verdict.
+    """
+    if isinstance(value, bool):
         return None
-    return int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer in the sense of SAVE-3 (int or numpy integer)."""
+    import numpy as np
+
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.checks.registry import ConformanceFailure, check
 from conformance.model import expected_trace, lifecycle_violations
-from conformance.scenarios import ListenerPlan, Scenario
+from conformance.scenarios import ListenerPlan, Scenario, is_integer
 from conformance.subject import Subject
 from conformance.trace import only
 
@@ -80,7 +80,7 @@ def check_step_values(subject: Subject) -> None:
                         scenario=scenario.name)
                 continue
             raw = event.info.get("raw")
-            if event.step is None:
+            if event.step is None or not is_integer(raw):
                 raise ConformanceFailure(
                     ["SAVE-3"], f"{event.who}.{event.kind}() got global_step_value={raw!r} "
                     f"of type {type(raw).__name__}, not an integer", scenario=scenario.name)

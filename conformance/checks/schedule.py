@@ -28,6 +28,8 @@ SECS = (
     Scenario("save_secs=10,dt=0", save_steps=None, save_secs=10, seconds_per_run=0, runs=5),
     Scenario("save_secs=3,dt=1,increment=2", save_steps=None, save_secs=3, seconds_per_run=1,
              runs=7, increment=2),
+    Scenario("secs pass, step never advances", save_steps=None, save_secs=1,
+             seconds_per_run=5, runs=3, increment=0),
 )
 POST_RUN = (
     Scenario("save_steps=1 (every run)", save_steps=1, runs=4),
@@ -35,8 +37,7 @@ POST_RUN = (
 )
 SAME_STEP = (
     Scenario("step never advances", save_steps=1, runs=3, increment=0),
-    Scenario("secs pass, step never advances", save_steps=None, save_secs=1,
-             seconds_per_run=5, runs=3, increment=0),
+    SECS[-1],
     Scenario("last run saved (save_steps=2,runs=4)", save_steps=2, runs=4),
 )
 

@@ -1,0 +1,464 @@
+"""Broken hooks, each the reference hook with exactly one defect.
+
+``CAUGHT_BY`` maps each to the checks that must reject it; ``tests/test_selftest.py``
+proves every check rejects at least one of them and every one is rejected.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import tensorflow as tf
+
+from reference_impl import CheckpointSaverHook as Reference
+from reference_impl.trigger import SaveTrigger
+
+v1 = tf.compat.v1
+
+
+class NotAHook:
+    """Returned by a factory that ignores the contract."""
+
+
+def not_a_hook(checkpoint_dir: str, **kwargs: Any) -> NotAHook:
+    """Builds something that is not a SessionRunHook."""
+    return NotAHook()
+
+
+class NoIntervalValidation(Reference):
+    """Defaults to save_steps=1 instead of rejecting neither/both intervals."""
+
+    def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, **kwargs):
+        if save_secs is not None and save_steps is not None:
+            save_secs = None
+        if save_secs is None and save_steps is None:
+            save_steps = 1
+        super().__init__(checkpoint_dir, save_secs=save_secs, save_steps=save_steps, **kwargs)
+
+
+class SaverBeatsScaffold(Reference):
+    """Silently prefers the saver when given both a saver and a scaffold."""
+
+    def __init__(self, checkpoint_dir, saver=None, scaffold=None, **kwargs):
+        super().__init__(checkpoint_dir, saver=saver,
+                         scaffold=None if saver is not None else scaffold, **kwargs)
+
+
+class NoGlobalStepIsFine(Reference):
+    """Creates a global step instead of raising RuntimeError when there is none."""
+
+    def begin(self):
+        v1.train.get_or_create_global_step()
+        super().begin()
+
+
+class ListenersBeginBeforeStepCheck(Reference):
+    """Calls listeners' begin() before checking for the global step."""
+
+    def begin(self):
+        for listener in self._listeners:
+            listener.begin()
+        if v1.train.get_global_step() is None:
+            raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
+        self._global_step = v1.train.get_global_step()
+
+
+class LateListenerBegin(Reference):
+    """Calls listeners' begin() after the graph is finalized."""
+
+    def begin(self):
+        self._global_step = v1.train.get_global_step()
+        if self._global_step is None:
+            raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
+
+    def after_create_session(self, session, coord):
+        for listener in self._listeners:
+            listener.begin()
+        super().after_create_session(session, coord)
+
+
+class ReversedListenerOrder(Reference):
+    """Calls listeners in reverse list order everywhere."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(checkpoint_dir, listeners=list(reversed(listeners or [])), **kwargs)
+
+
+class NoCreationSave(Reference):
+    """Skips the save when the session is created."""
+
+    def after_create_session(self, session, coord):
+        self._read_step = session.make_callable(self._global_step)
+        self._trigger.mark_saved(self._read_step())
+
+
+class WritesBeforeLastBeforeSave(Reference):
+    """Writes the checkpoint before calling the last listener's before_save()."""
+
+    def _save(self, session, step):
+        for listener in self._listeners[:-1]:
+            listener.before_save(session, step)
+        self._get_saver().save(session, self._save_path, global_step=step)
+        for listener in self._listeners[-1:]:
+            listener.before_save(session, step)
+        stop = False
+        for listener in self._listeners:
+            stop = bool(listener.after_save(session, step)) or stop
+        return stop
+
+
+class FloatStepValue(Reference):
+    """Passes global_step_value to listeners as a float."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(checkpoint_dir, listeners=[_FloatSteps(x) for x in listeners or []],
+                         **kwargs)
+
+
+class StaleStepForListeners(Reference):
+    """Saves at the right step but tells listeners the previous save's step."""
+
+    def _save(self, session, step):
+        previous = self._trigger.last_step if self._trigger.last_step is not None else step
+        for listener in self._listeners:
+            listener.before_save(session, previous)
+        self._get_saver().save(session, self._save_path, global_step=step)
+        stop = False
+        for listener in self._listeners:
+            stop = bool(listener.after_save(session, previous)) or stop
+        return stop
+
+
+class StaleFetchedStep(Reference):
+    """Decides and saves on the global step fetched inside the run (stale)."""
+
+    def before_run(self, run_context):
+        return v1.train.SessionRunArgs(self._global_step)
+
+    def after_run(self, run_context, run_values):
+        step = run_values.results
+        if self._trigger.is_due(step):
+            self._trigger.mark_saved(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
+
+
+class UnnumberedCheckpoint(Reference):
+    """Writes checkpoints without the step in their name."""
+
+    def _save(self, session, step):
+        for listener in self._listeners:
+            listener.before_save(session, step)
+        self._get_saver().save(session, self._save_path)
+        stop = False
+        for listener in self._listeners:
+            stop = bool(listener.after_save(session, step)) or stop
+        return stop
+
+
+class IgnoresStopRequests(Reference):
+    """Never requests a stop."""
+
+    def _save(self, session, step):
+        super()._save(session, step)
+        return False
+
+
+class ShortCircuitStop(Reference):
+    """Stops calling after_save() once a listener asked to stop."""
+
+    def _save(self, session, step):
+        for listener in self._listeners:
+            listener.before_save(session, step)
+        self._get_saver().save(session, self._save_path, global_step=step)
+        return any(listener.after_save(session, step) for listener in self._listeners)
+
+
+class OnlyTrueStops(Reference):
+    """Treats only ``is True`` as a stop request, not other truthy values."""
+
+    def _save(self, session, step):
+        for listener in self._listeners:
+            listener.before_save(session, step)
+        self._get_saver().save(session, self._save_path, global_step=step)
+        results = [listener.after_save(session, step) for listener in self._listeners]
+        return any(r is True for r in results)
+
+
+class NotNoneStops(Reference):
+    """Treats any non-None return value, even a falsy one, as a stop request."""
+
+    def _save(self, session, step):
+        for listener in self._listeners:
+            listener.before_save(session, step)
+        self._get_saver().save(session, self._save_path, global_step=step)
+        results = [listener.after_save(session, step) for listener in self._listeners]
+        return any(r is not None for r in results)
+
+
+class StopsAtCreationSave(Reference):
+    """Honours a stop request made at the creation save."""
+
+    def after_create_session(self, session, coord):
+        self._read_step = session.make_callable(self._global_step)
+        step = self._read_step()
+        if self._save(session, step):
+            coord.request_stop()
+        self._trigger.mark_saved(step)
+
+
+class OffByOneSteps(Reference):
+    """Saves only once the step is strictly more than N past the last save."""
+
+    def __init__(self, checkpoint_dir, save_steps=None, **kwargs):
+        super().__init__(checkpoint_dir, save_steps=save_steps, **kwargs)
+        if save_steps is not None:
+            self._trigger = SaveTrigger(every_steps=save_steps + 1)
+
+
+class ModuloSchedule(Reference):
+    """Saves when the step is a multiple of N (wrong when the step jumps)."""
+
+    def __init__(self, checkpoint_dir, save_steps=None, **kwargs):
+        super().__init__(checkpoint_dir, save_steps=save_steps, **kwargs)
+        self._every = save_steps
+
+    def after_run(self, run_context, run_values):
+        if self._every is None:
+            return super().after_run(run_context, run_values)
+        step = self._read_step()
+        if step % self._every == 0 and step != self._trigger.last_step:
+            self._trigger.mark_saved(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
+
+
+class StrictSeconds(Reference):
+    """Saves only once strictly more than T seconds have passed."""
+
+    def __init__(self, checkpoint_dir, save_secs=None, **kwargs):
+        super().__init__(checkpoint_dir, save_secs=save_secs, **kwargs)
+        self._secs = save_secs
+        self._last_time = None
+
+    def after_run(self, run_context, run_values):
+        if self._secs is None:
+            return super().after_run(run_context, run_values)
+        step = self._read_step()
+        if time.time() > self._last_time + self._secs and step != self._trigger.last_step:
+            self._last_time = time.time()
+            self._trigger.mark_saved(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        self._last_time = time.time()
+
+
+class SecondsIgnoreStep(Reference):
+    """With save_secs, saves on time even when the step has not moved."""
+
+    def __init__(self, checkpoint_dir, save_secs=None, **kwargs):
+        super().__init__(checkpoint_dir, save_secs=save_secs, **kwargs)
+        self._secs = save_secs
+        self._last_time = None
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        self._last_time = time.time()
+
+    def after_run(self, run_context, run_values):
+        if self._secs is None:
+            return super().after_run(run_context, run_values)
+        if time.time() >= self._last_time + self._secs:
+            self._last_time = time.time()
+            step = self._read_step()
+            self._trigger.mark_saved(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
+
+
+class AlwaysFinalSave(Reference):
+    """Saves again in end() even when the last step is already saved."""
+
+    def end(self, session):
+        last_step = self._read_step()
+        self._save(session, last_step)
+        for listener in self._listeners:
+            listener.end(session, last_step)
+
+
+class NoFinalSave(Reference):
+    """Never saves in end()."""
+
+    def end(self, session):
+        last_step = self._read_step()
+        for listener in self._listeners:
+            listener.end(session, last_step)
+
+
+class EndBeforeFinalSave(Reference):
+    """Calls listeners' end() before the final save."""
+
+    def end(self, session):
+        last_step = self._read_step()
+        for listener in self._listeners:
+            listener.end(session, last_step)
+        if last_step != self._trigger.last_step:
+            self._save(session, last_step)
+
+
+class DoubleEnd(Reference):
+    """Calls each listener's end() twice."""
+
+    def end(self, session):
+        super().end(session)
+        for listener in self._listeners:
+            listener.end(session, self._read_step())
+
+
+class FinalStopSkipsEnd(Reference):
+    """Skips listeners' end() when the final save asked to stop."""
+
+    def end(self, session):
+        last_step = self._read_step()
+        if last_step != self._trigger.last_step and self._save(session, last_step):
+            return
+        for listener in self._listeners:
+            listener.end(session, last_step)
+
+
+class SavesWhenSessionCloses(Reference):
+    """Makes the final save when the session closes, even after a training error."""
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        close, hook = session.close, self
+        hook._ended = False
+
+        def close_with_final_save():
+            if not hook._ended:
+                hook.end(session)
+            close()
+
+        session.close = close_with_final_save
+
+    def end(self, session):
+        if not self._ended:
+            self._ended = True
+            super().end(session)
+
+
+class SwallowsListenerErrors(Reference):
+    """Logs and ignores exceptions raised by listeners."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(checkpoint_dir, listeners=[_Swallowing(x) for x in listeners or []],
+                         **kwargs)
+
+
+class _FloatSteps(v1.train.CheckpointSaverListener):
+    def __init__(self, inner):
+        self._inner = inner
+
+    def begin(self):
+        self._inner.begin()
+
+    def before_save(self, session, step):
+        return self._inner.before_save(session, float(step))
+
+    def after_save(self, session, step):
+        return self._inner.after_save(session, float(step))
+
+    def end(self, session, step):
+        return self._inner.end(session, float(step))
+
+
+class _Swallowing(v1.train.CheckpointSaverListener):
+    def __init__(self, inner):
+        self._inner = inner
+
+    def _call(self, name, *args):
+        try:
+            return getattr(self._inner, name)(*args)
+        except Exception:  # noqa: BLE001 - the defect
+            return None
+
+    def begin(self):
+        return self._call("begin")
+
+    def before_save(self, session, step):
+        return self._call("before_save", session, step)
+
+    def after_save(self, session, step):
+        return self._call("after_save", session, step)
+
+    def end(self, session, step):
+        return self._call("end", session, step)
+
+
+class WritesDespiteBeforeSaveError(Reference):
+    """Writes the checkpoint in a finally block, even when before_save() raised."""
+
+    def _save(self, session, step):
+        try:
+            for listener in self._listeners:
+                listener.before_save(session, step)
+        finally:
+            self._get_saver().save(session, self._save_path, global_step=step)
+        stop = False
+        for listener in self._listeners:
+            stop = bool(listener.after_save(session, step)) or stop
+        return stop
+
+
+class AssumesStartAtZero(Reference):
+    """Counts the step schedule from 0 after restoring a checkpoint."""
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        self._trigger.last_step = 0 if self._trigger.last_step else self._trigger.last_step
+
+
+class HangsAfterFirstRun(Reference):
+    """Hangs (sleeps for an hour) in its first after_run()."""
+
+    def after_run(self, run_context, run_values):
+        time.sleep(3600)
+
+
+CAUGHT_BY: dict[Any, set[str]] = {
+    not_a_hook: {"constructor-contract"},
+    NoIntervalValidation: {"constructor-interval-validation"},
+    SaverBeatsScaffold: {"constructor-saver-and-scaffold"},
+    NoGlobalStepIsFine: {"begin-without-global-step"},
+    ListenersBeginBeforeStepCheck: {"begin-without-global-step"},
+    LateListenerBegin: {"listeners-begin"},
+    ReversedListenerOrder: {"listeners-begin", "save-protocol-order", "listeners-end"},
+    NoCreationSave: {"creation-save"},
+    WritesBeforeLastBeforeSave: {"save-protocol-order", "lifecycle-order"},
+    FloatStepValue: {"global-step-values"},
+    StaleStepForListeners: {"global-step-values", "lifecycle-order"},
+    StaleFetchedStep: {"schedule-post-run-step", "checkpoint-on-disk", "schedule-steps"},
+    UnnumberedCheckpoint: {"checkpoint-on-disk"},
+    IgnoresStopRequests: {"stop-request-after-run"},
+    ShortCircuitStop: {"stop-request-no-short-circuit"},
+    OnlyTrueStops: {"stop-request-after-run"},
+    NotNoneStops: {"falsy-return-no-stop"},
+    StopsAtCreationSave: {"creation-save-stop-ignored"},
+    OffByOneSteps: {"schedule-steps"},
+    ModuloSchedule: {"schedule-step-jumps", "resume-schedule"},
+    StrictSeconds: {"schedule-secs"},
+    SecondsIgnoreStep: {"schedule-secs", "no-double-save"},
+    AlwaysFinalSave: {"no-double-save", "final-save"},
+    NoFinalSave: {"final-save", "listeners-end"},
+    EndBeforeFinalSave: {"listeners-end", "lifecycle-order"},
+    DoubleEnd: {"listeners-end", "lifecycle-order"},
+    FinalStopSkipsEnd: {"end-after-final-stop-request"},
+    SavesWhenSessionCloses: {"no-end-on-training-error"},
+    SwallowsListenerErrors: {"listener-errors-propagate"},
+    WritesDespiteBeforeSaveError: {"no-write-after-failed-before-save"},
+    AssumesStartAtZero: {"resume-schedule"},
+}

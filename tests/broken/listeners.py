@@ -1,0 +1,105 @@
+"""Broken listener factories, each ``factory(record)`` with exactly one defect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from reference_impl import ScheduledListener
+
+_Listener = tf.compat.v1.train.CheckpointSaverListener
+
+
+def _every_third(step: int) -> bool:
+    return step % 3 == 0
+
+
+def not_a_listener(record):
+    """Returns something that is not a listener."""
+    return object()
+
+
+def acts_in_before_save(record):
+    """Acts before the checkpoint is written."""
+
+    class Listener(_Listener):
+        def before_save(self, session, global_step_value):
+            record(global_step_value)
+
+    return Listener()
+
+
+def acts_twice_on_last(record):
+    """Acts in after_save() and again, unconditionally, in end()."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            record(global_step_value)
+
+        def end(self, session, global_step_value):
+            record(global_step_value)
+
+    return Listener()
+
+
+def forgets_last_checkpoint(record):
+    """Acts on its schedule but never handles the last checkpoint in end()."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            if _every_third(global_step_value):
+                record(global_step_value)
+
+    return Listener()
+
+
+forgets_last_checkpoint.schedule = _every_third
+
+
+def off_by_one_schedule(record):
+    """Declares steps divisible by 3 but acts on the step after them."""
+
+    class Listener(ScheduledListener):
+        def act(self, session, global_step_value):
+            record(global_step_value)
+
+    return Listener(steps=lambda step: step % 3 == 1)
+
+
+off_by_one_schedule.schedule = _every_third
+
+
+def returns_metrics(record):
+    """Returns its evaluation metrics (a truthy dict) from after_save()."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            record(global_step_value)
+            return {"loss": 0.0}
+
+    return Listener()
+
+
+def acts_on_next_step_at_end(record):
+    """In end(), acts on last_step + 1, a step that was never saved."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            record(global_step_value)
+
+        def end(self, session, global_step_value):
+            record(global_step_value + 1)
+
+    return Listener()
+
+
+CAUGHT_BY: dict[Any, set[str]] = {
+    not_a_listener: {"listener-contract"},
+    acts_in_before_save: {"acts-after-checkpoint"},
+    acts_twice_on_last: {"acts-once-per-checkpoint"},
+    forgets_last_checkpoint: {"acts-on-last-checkpoint", "acts-on-schedule"},
+    off_by_one_schedule: {"acts-on-schedule"},
+    returns_metrics: {"after-save-return-value"},
+    acts_on_next_step_at_end: {"acts-after-checkpoint", "acts-on-schedule"},
+}

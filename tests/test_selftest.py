@@ -1,0 +1,69 @@
+"""The kit's honesty: every check can fail, every broken implementation is caught.
+
+The baselines (TensorFlow's hook, the reference hook, the reference listeners) pass
+every check; each deliberately broken implementation in ``tests/broken`` fails the
+checks it is declared to break, with a message naming the violated clause.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.api import check_hook, check_listener, list_checks
+from conformance.targets import name_of
+from tests.broken import hooks as broken_hooks
+from tests.broken import listeners as broken_listeners
+
+CORPUS = [("hook", impl, checks) for impl, checks in broken_hooks.CAUGHT_BY.items()] + [
+    ("listener", impl, checks) for impl, checks in broken_listeners.CAUGHT_BY.items()
+]
+
+
+@pytest.mark.parametrize("kind", ["hook", "listener"])
+def test_every_check_rejects_some_broken_implementation(kind):
+    corpus = broken_hooks.CAUGHT_BY if kind == "hook" else broken_listeners.CAUGHT_BY
+    declared = set().union(*corpus.values())
+    all_ids = {c.id for c in list_checks(kind)}
+    assert declared <= all_ids, f"corpus names unknown checks {sorted(declared - all_ids)}"
+    assert all_ids - declared == set(), f"checks no broken {kind} exercises"
+
+
+@pytest.mark.parametrize(("kind", "impl", "checks"), CORPUS,
+                         ids=[name_of(impl).split(":")[1] for _, impl, _ in CORPUS])
+def test_broken_implementation_is_rejected(kind, impl, checks):
+    run = check_hook if kind == "hook" else check_listener
+    result = run(impl, timeout=60, checks=checks)
+    assert checks, "every broken implementation must declare what catches it"
+    for outcome in result.checks:
+        assert outcome.outcome == "failed", (
+            f"{outcome.check_id} did not reject {name_of(impl)}: {outcome.outcome}")
+        assert outcome.violated and set(outcome.violated) <= set(outcome.clauses)
+        first_line = outcome.message.splitlines()[0]
+        assert outcome.violated[0] in first_line and name_of(impl) in first_line
+
+
+BASELINE_HOOKS = ["tensorflow:compat.v1.train.CheckpointSaverHook",
+                  "reference_impl:CheckpointSaverHook"]
+BASELINE_LISTENERS = ["conformance.builtin:every_save_listener",
+                      "conformance.builtin:every_third_step_listener"]
+
+
+@pytest.mark.parametrize("target", BASELINE_HOOKS + BASELINE_LISTENERS)
+def test_baseline_passes_every_check(target):
+    from conformance.targets import load_target
+
+    loaded = load_target(target, "hook" if target in BASELINE_HOOKS else "listener")
+    run = check_hook if loaded.kind == "hook" else check_listener
+    result = run(loaded.factory)
+    assert len(result.checks) == len(list_checks(loaded.kind))
+    assert [(c.check_id, c.outcome, c.message) for c in result.checks if c.outcome != "passed"] == []
+    assert result.conformant
+
+
+def test_should_only_defects_keep_the_verdict_conformant():
+    """STOP-4 and LSN-5 are SHOULDs: reported as failed, not counted against conformance."""
+    hook = check_hook(broken_hooks.StopsAtCreationSave, checks=["creation-save-stop-ignored"])
+    listener = check_listener(broken_listeners.returns_metrics, checks=["after-save-return-value"])
+    for result in (hook, listener):
+        assert [c.outcome for c in result.checks] == ["failed"]
+        assert result.conformant
