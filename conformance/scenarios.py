@@ -325,6 +325,7 @@ class Outcome:
     error: BaseException | None = None
     hung: bool = False
     files: list[str] = field(default_factory=list)
+    stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
 
 
 def _run(scenario: Scenario, factory: Callable[..., Any],
@@ -369,6 +370,22 @@ def _run(scenario: Scenario, factory: Callable[..., Any],
     finally:
         _local.clock = _local.recorder = None
         outcome.files = sorted(os.listdir(checkpoint_dir))
+        outcome.stored_steps = _stored_steps(checkpoint_dir, outcome.files)
+
+
+def _stored_steps(checkpoint_dir: str, files: list[str]) -> dict[str, int]:
+    """The global step stored in each checkpoint left in the directory."""
+    import tensorflow as tf
+
+    stored = {}
+    for name in files:
+        if name.endswith(".index"):
+            prefix = os.path.join(checkpoint_dir, name[: -len(".index")])
+            try:
+                stored[name[: -len(".index")]] = int(tf.train.load_variable(prefix, "global_step"))
+            except Exception:  # noqa: BLE001 - an unreadable checkpoint is an observation
+                stored[name[: -len(".index")]] = -1
+    return stored
 
 
 def run_scenario(scenario: Scenario, factory: Callable[..., Any], *,

@@ -1,0 +1,1 @@
+"""An example third-party package with a checkpoint hook and a listener."""

@@ -1,0 +1,15 @@
+"""How a third-party package runs the kit from its own test suite."""
+
+import conformance
+from ckpt_example.hooks import CountingSaverHook
+from ckpt_example.listeners import exporter
+
+
+@conformance.parametrize_hook_checks([CountingSaverHook])
+def test_hook_conforms(hook, check):
+    check(hook)
+
+
+def test_listener_conforms():
+    result = conformance.check_listener(exporter)
+    assert result.conformant, [c.message for c in result.checks if c.outcome != "passed"]
