@@ -262,7 +262,8 @@ class _Env:
             info["session_step"] = f"unusable session: {type(exc).__name__}"
         if checkpoint:
             latest = tf.train.latest_checkpoint(self.checkpoint_dir)
-            info["latest"] = latest
+            info["latest"] = latest and os.path.join(
+                "<checkpoint_dir>", os.path.relpath(latest, self.checkpoint_dir))
             if latest:
                 try:
                     info["stored_step"] = int(tf.train.load_variable(latest, "global_step"))

@@ -1,0 +1,101 @@
+"""The pytest plugin and the Python API give the same verdicts as the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+import conformance
+from tests.broken import hooks as broken_hooks
+from tests.conftest import REPO
+
+
+@pytest.fixture(autouse=True)
+def _repo_on_path(monkeypatch):
+    """Subprocesses import the broken corpus from this checkout."""
+    monkeypatch.setenv("PYTHONPATH", REPO)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _pytest(pytester, *args):
+    return pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+
+
+def test_plugin_ids_markers_and_verdicts(pytester):
+    result = _pytest(pytester, "--pyargs", "conformance", "-v",
+                     "--ckpt-hook", "reference_impl:CheckpointSaverHook",
+                     "--ckpt-hook", "tests.broken.hooks:ShortCircuitStop",
+                     "-k", "stop-request-no-short-circuit or schedule-secs")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines([
+        "*test_hook?reference_impl:CheckpointSaverHook::schedule-secs? PASSED*",
+        "*test_hook?tests.broken.hooks:ShortCircuitStop::stop-request-no-short-circuit? FAILED*",
+        "*STOP-2 violated by tests.broken.hooks:ShortCircuitStop*",
+        "*NOT CONFORMANT*",
+    ])
+
+
+def test_plugin_registers_the_clause_marker(pytester):
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["*ckpt_clause(*ids)*"])
+
+
+def test_plugin_deselect_by_stable_id(pytester):
+    args = ("--pyargs", "conformance", "--ckpt-listener", "conformance.builtin:every_save_listener",
+            "-k", "acts-once or acts-on-last")
+    listed = _pytest(pytester, *args, "--collect-only", "-q")
+    ids = [line for line in listed.outlines if "::acts-once-per-checkpoint]" in line]
+    assert len(ids) == 1 and ids[0].endswith(
+        "test_listener[conformance.builtin:every_save_listener::acts-once-per-checkpoint]")
+    result = _pytest(pytester, *args, "--deselect", ids[0])
+    result.assert_outcomes(passed=1, deselected=6)
+
+
+def test_plugin_bad_target_is_a_usage_error(pytester):
+    result = _pytest(pytester, "--pyargs", "conformance", "--ckpt-hook", "nocolon")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid target 'nocolon': expected 'module:attribute'*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_api_parametrize_with_expected_failures(pytester):
+    pytester.makepyfile(test_mine="""
+        import conformance
+        from tests.broken.hooks import IgnoresStopRequests
+        from reference_impl import CheckpointSaverHook
+
+        @conformance.parametrize_hook_checks(
+            [CheckpointSaverHook, IgnoresStopRequests],
+            expected_failed_checks={"tests.broken.hooks:IgnoresStopRequests::stop-request-":
+                                    "known"})
+        def test_hooks(hook, check):
+            check(hook)
+    """)
+    result = _pytest(pytester, "-k", "stop-request", "-v")
+    result.assert_outcomes(passed=4, xfailed=2)
+    result.stdout.fnmatch_lines(["*IgnoresStopRequests::stop-request-after-run* XFAIL*"])
+
+
+def test_check_hook_returns_a_structured_result():
+    result = conformance.check_hook(broken_hooks.OnlyTrueStops,
+                                    checks=["constructor-contract", "stop-request-after-run"])
+    assert result.target == "tests.broken.hooks:OnlyTrueStops"
+    assert not result.conformant
+    assert [(c.check_id, c.outcome, c.violated) for c in result.checks] == [
+        ("constructor-contract", "passed", ()),
+        ("stop-request-after-run", "failed", ("STOP-1",)),
+    ]
+    assert result.violated_clauses == ["STOP-1"]
+
+
+def test_blocked_checks_name_their_prerequisite():
+    result = conformance.check_hook(broken_hooks.not_a_hook)
+    outcomes = {c.check_id: c for c in result.checks}
+    assert outcomes["constructor-contract"].outcome == "failed"
+    blocked = [c for c in result.checks if c.outcome == "blocked"]
+    assert len(blocked) == len(result.checks) - 1
+    assert all("'constructor-contract'" in c.message for c in blocked)
+
+
+def test_unknown_check_id_is_rejected():
+    with pytest.raises(ValueError, match="unknown hook check id"):
+        conformance.check_hook(broken_hooks.OnlyTrueStops, checks=["no-such-check"])
