@@ -26,8 +26,9 @@ def subject_for(target: Target, timeout: float = DEFAULT_TIMEOUT) -> Subject:
     key = (target.kind, target.name, id(target.factory))
     subject = _subjects.get(key)
     if subject is None or subject.timeout != timeout:
-        subject = Subject(target.name, target.kind, target.factory, timeout=timeout,
-                          schedule=target.schedule)
+        subject = Subject(
+            target.name, target.kind, target.factory, timeout=timeout, schedule=target.schedule
+        )
         _subjects[key] = subject
     return subject
 
@@ -43,17 +44,25 @@ def _select(kind: str, checks: Iterable[str] | None) -> list[Check]:
     return [c for c in available if c.id in wanted]
 
 
-def check_hook(factory: Callable[..., Any], *, timeout: float = DEFAULT_TIMEOUT,
-               expected_failed_checks: Mapping[str, str] | None = None,
-               checks: Iterable[str] | None = None) -> ImplementationResult:
+def check_hook(
+    factory: Callable[..., Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    expected_failed_checks: Mapping[str, str] | None = None,
+    checks: Iterable[str] | None = None,
+) -> ImplementationResult:
     """Run the hook checks on ``factory``; never raises for a non-conformant hook."""
     subject = subject_for(target_from_object(factory, "hook"), timeout)
     return run_subject(subject, _select("hook", checks), XfailList(expected_failed_checks))
 
 
-def check_listener(factory: Callable[..., Any], *, timeout: float = DEFAULT_TIMEOUT,
-                   expected_failed_checks: Mapping[str, str] | None = None,
-                   checks: Iterable[str] | None = None) -> ImplementationResult:
+def check_listener(
+    factory: Callable[..., Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    expected_failed_checks: Mapping[str, str] | None = None,
+    checks: Iterable[str] | None = None,
+) -> ImplementationResult:
     """Run the listener checks on ``factory`` (driven by the reference hook)."""
     subject = subject_for(target_from_object(factory, "listener"), timeout)
     return run_subject(subject, _select("listener", checks), XfailList(expected_failed_checks))
@@ -95,8 +104,13 @@ class BoundCheck:
         return result
 
 
-def _parametrize(kind: str, argname: str, factories: Iterable[Callable[..., Any]],
-                 expected_failed_checks: Mapping[str, str] | None, timeout: float) -> Any:
+def _parametrize(
+    kind: str,
+    argname: str,
+    factories: Iterable[Callable[..., Any]],
+    expected_failed_checks: Mapping[str, str] | None,
+    timeout: float,
+) -> Any:
     import pytest
 
     xfails = XfailList(expected_failed_checks)
@@ -104,21 +118,32 @@ def _parametrize(kind: str, argname: str, factories: Iterable[Callable[..., Any]
     for factory in factories:
         target = target_from_object(factory, kind)
         for check in all_checks(kind):
-            params.append(pytest.param(
-                factory, BoundCheck(check, timeout, xfails), id=f"{target.name}::{check.id}",
-                marks=[pytest.mark.ckpt_clause(*check.clauses)]))
+            params.append(
+                pytest.param(
+                    factory,
+                    BoundCheck(check, timeout, xfails),
+                    id=f"{target.name}::{check.id}",
+                    marks=[pytest.mark.ckpt_clause(*check.clauses)],
+                )
+            )
     return pytest.mark.parametrize(f"{argname}, check", params)
 
 
-def parametrize_hook_checks(factories: Iterable[Callable[..., Any]], *,
-                            expected_failed_checks: Mapping[str, str] | None = None,
-                            timeout: float = DEFAULT_TIMEOUT) -> Any:
+def parametrize_hook_checks(
+    factories: Iterable[Callable[..., Any]],
+    *,
+    expected_failed_checks: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Any:
     """Decorate ``def test(hook, check): check(hook)`` with one case per hook and check."""
     return _parametrize("hook", "hook", factories, expected_failed_checks, timeout)
 
 
-def parametrize_listener_checks(factories: Iterable[Callable[..., Any]], *,
-                                expected_failed_checks: Mapping[str, str] | None = None,
-                                timeout: float = DEFAULT_TIMEOUT) -> Any:
+def parametrize_listener_checks(
+    factories: Iterable[Callable[..., Any]],
+    *,
+    expected_failed_checks: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Any:
     """Decorate ``def test(listener, check): check(listener)`` likewise."""
     return _parametrize("listener", "listener", factories, expected_failed_checks, timeout)

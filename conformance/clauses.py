@@ -9,12 +9,12 @@ two disagree, when a MUST has no check, or when a check cites an unknown ID.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 SPEC_VERSION = "1.0"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """RFC 2119 requirement level of a clause."""
 
     MUST = "MUST"
@@ -43,113 +43,230 @@ CLAUSES: dict[str, Clause] = {
     c.id: c
     for c in (
         # --- construction (spec/hook.md#construction)
-        _c("CONS-1", "MUST", "hook",
-           "Constructing a hook with neither or both of save_steps and save_secs "
-           "MUST raise ValueError."),
-        _c("CONS-2", "MUST", "hook",
-           "Constructing a hook with both a saver and a scaffold MUST raise "
-           "ValueError."),
-        _c("CONS-3", "MUST", "hook",
-           "If the graph has no global step, the hook's begin() MUST raise "
-           "RuntimeError before calling any listener's begin()."),
-        _c("CONS-4", "MUST", "hook",
-           "A hook MUST accept checkpoint_dir positionally and save_steps, save_secs "
-           "and listeners by keyword, as TensorFlow's CheckpointSaverHook does."),
+        _c(
+            "CONS-1",
+            "MUST",
+            "hook",
+            "Constructing a hook with neither or both of save_steps and save_secs "
+            "MUST raise ValueError.",
+        ),
+        _c(
+            "CONS-2",
+            "MUST",
+            "hook",
+            "Constructing a hook with both a saver and a scaffold MUST raise ValueError.",
+        ),
+        _c(
+            "CONS-3",
+            "MUST",
+            "hook",
+            "If the graph has no global step, the hook's begin() MUST raise "
+            "RuntimeError before calling any listener's begin().",
+        ),
+        _c(
+            "CONS-4",
+            "MUST",
+            "hook",
+            "A hook MUST accept checkpoint_dir positionally and save_steps, save_secs "
+            "and listeners by keyword, as TensorFlow's CheckpointSaverHook does.",
+        ),
         # --- lifecycle
-        _c("LIFE-1", "MUST", "hook",
-           "The hook's begin() MUST call every listener's begin() exactly once, in "
-           "list order, before the graph is finalized."),
-        _c("LIFE-2", "MUST", "hook",
-           "A listener's before_save(), after_save() and end() MUST be called only "
-           "after its begin() and never after its end()."),
+        _c(
+            "LIFE-1",
+            "MUST",
+            "hook",
+            "The hook's begin() MUST call every listener's begin() exactly once, in "
+            "list order, before the graph is finalized.",
+        ),
+        _c(
+            "LIFE-2",
+            "MUST",
+            "hook",
+            "A listener's before_save(), after_save() and end() MUST be called only "
+            "after its begin() and never after its end().",
+        ),
         # --- the save protocol
-        _c("SAVE-1", "MUST", "hook",
-           "While the session is created, before the first run, the hook MUST save "
-           "once at the global step the session starts at."),
-        _c("SAVE-2", "MUST", "hook",
-           "Every save MUST call each listener's before_save() in list order, then "
-           "write exactly one checkpoint, then call each listener's after_save() in "
-           "list order."),
-        _c("SAVE-3", "MUST", "hook",
-           "global_step_value MUST be an integer equal to the session's global step "
-           "at that save, the same for before_save(), the write and after_save()."),
-        _c("SAVE-4", "MUST", "hook",
-           "When after_save() is called, the checkpoint state of checkpoint_dir MUST "
-           "name as latest a checkpoint whose name ends in -<step> and whose stored "
-           "global step is <step>."),
+        _c(
+            "SAVE-1",
+            "MUST",
+            "hook",
+            "While the session is created, before the first run, the hook MUST save "
+            "once at the global step the session starts at.",
+        ),
+        _c(
+            "SAVE-2",
+            "MUST",
+            "hook",
+            "Every save MUST call each listener's before_save() in list order, then "
+            "write exactly one checkpoint, then call each listener's after_save() in "
+            "list order.",
+        ),
+        _c(
+            "SAVE-3",
+            "MUST",
+            "hook",
+            "global_step_value MUST be an integer equal to the session's global step "
+            "at that save, the same for before_save(), the write and after_save().",
+        ),
+        _c(
+            "SAVE-4",
+            "MUST",
+            "hook",
+            "When after_save() is called, the checkpoint state of checkpoint_dir MUST "
+            "name as latest a checkpoint whose name ends in -<step> and whose stored "
+            "global step is <step>.",
+        ),
         # --- stop requests
-        _c("STOP-1", "MUST", "hook",
-           "If any listener's after_save() returns a truthy value at a save made "
-           "after a run, the hook MUST request a stop so that no further run "
-           "happens."),
-        _c("STOP-2", "MUST", "hook",
-           "A stop request MUST NOT short-circuit the save: every listener's "
-           "after_save() is still called, in list order."),
-        _c("STOP-3", "MUST", "hook",
-           "A falsy after_save() return value MUST NOT request a stop."),
-        _c("STOP-4", "SHOULD", "hook",
-           "A truthy after_save() at the save made while the session is created "
-           "SHOULD NOT stop training."),
+        _c(
+            "STOP-1",
+            "MUST",
+            "hook",
+            "If any listener's after_save() returns a truthy value at a save made "
+            "after a run, the hook MUST request a stop so that no further run "
+            "happens.",
+        ),
+        _c(
+            "STOP-2",
+            "MUST",
+            "hook",
+            "A stop request MUST NOT short-circuit the save: every listener's "
+            "after_save() is still called, in list order.",
+        ),
+        _c("STOP-3", "MUST", "hook", "A falsy after_save() return value MUST NOT request a stop."),
+        _c(
+            "STOP-4",
+            "SHOULD",
+            "hook",
+            "A truthy after_save() at the save made while the session is created "
+            "SHOULD NOT stop training.",
+        ),
         # --- scheduling
-        _c("SCHED-1", "MUST", "hook",
-           "With save_steps=N, after each run the hook MUST save if and only if the "
-           "global step after the run is at least N past the step of its latest "
-           "save."),
-        _c("SCHED-2", "MUST", "hook",
-           "With save_secs=T, after each run the hook MUST save if and only if at "
-           "least T seconds have passed since its latest save and the global step "
-           "differs from that save's step."),
-        _c("SCHED-3", "MUST", "hook",
-           "The schedule MUST be decided on the global step as it is after the run "
-           "has completed, never on a value fetched inside the run."),
-        _c("SCHED-4", "MUST", "hook",
-           "A hook MUST NOT save twice at one global step within a session."),
+        _c(
+            "SCHED-1",
+            "MUST",
+            "hook",
+            "With save_steps=N, after each run the hook MUST save if and only if the "
+            "global step after the run is at least N past the step of its latest "
+            "save.",
+        ),
+        _c(
+            "SCHED-2",
+            "MUST",
+            "hook",
+            "With save_secs=T, after each run the hook MUST save if and only if at "
+            "least T seconds have passed since its latest save and the global step "
+            "differs from that save's step.",
+        ),
+        _c(
+            "SCHED-3",
+            "MUST",
+            "hook",
+            "The schedule MUST be decided on the global step as it is after the run "
+            "has completed, never on a value fetched inside the run.",
+        ),
+        _c(
+            "SCHED-4",
+            "MUST",
+            "hook",
+            "A hook MUST NOT save twice at one global step within a session.",
+        ),
         # --- end of the session
-        _c("END-1", "MUST", "hook",
-           "When the session ends normally, the hook's end() MUST save if and only "
-           "if the final global step differs from the step of its latest save."),
-        _c("END-2", "MUST", "hook",
-           "After that final save (if any), the hook MUST call each listener's "
-           "end(session, last_step) exactly once, in list order, with the final "
-           "global step."),
-        _c("END-3", "MUST", "hook",
-           "A truthy after_save() at the final save MUST NOT keep any listener's "
-           "end() from being called."),
-        _c("END-4", "MUST", "hook",
-           "A hook MUST NOT make a final save or call listeners' end() when the "
-           "session ends with an exception and end() is not called."),
+        _c(
+            "END-1",
+            "MUST",
+            "hook",
+            "When the session ends normally, the hook's end() MUST save if and only "
+            "if the final global step differs from the step of its latest save.",
+        ),
+        _c(
+            "END-2",
+            "MUST",
+            "hook",
+            "After that final save (if any), the hook MUST call each listener's "
+            "end(session, last_step) exactly once, in list order, with the final "
+            "global step.",
+        ),
+        _c(
+            "END-3",
+            "MUST",
+            "hook",
+            "A truthy after_save() at the final save MUST NOT keep any listener's "
+            "end() from being called.",
+        ),
+        _c(
+            "END-4",
+            "MUST",
+            "hook",
+            "A hook MUST NOT make a final save or call listeners' end() when the "
+            "session ends with an exception and end() is not called.",
+        ),
         # --- errors
-        _c("ERR-1", "MUST", "hook",
-           "An exception raised by a listener MUST propagate out of the hook method "
-           "that called it, never swallowed."),
-        _c("ERR-2", "MUST", "hook",
-           "If a listener's before_save() raises for a step, no checkpoint MUST be "
-           "written for that step."),
+        _c(
+            "ERR-1",
+            "MUST",
+            "hook",
+            "An exception raised by a listener MUST propagate out of the hook method "
+            "that called it, never swallowed.",
+        ),
+        _c(
+            "ERR-2",
+            "MUST",
+            "hook",
+            "If a listener's before_save() raises for a step, no checkpoint MUST be "
+            "written for that step.",
+        ),
         # --- resume
-        _c("RES-1", "MUST", "hook",
-           "When the session restores a checkpoint at step k, the hook MUST count "
-           "its schedule from k, never assuming the global step starts at 0."),
+        _c(
+            "RES-1",
+            "MUST",
+            "hook",
+            "When the session restores a checkpoint at step k, the hook MUST count "
+            "its schedule from k, never assuming the global step starts at 0.",
+        ),
         # --- listeners
-        _c("LSN-0", "MUST", "listener",
-           "A listener MUST provide begin(), before_save(session, global_step_value), "
-           "after_save(session, global_step_value) and end(session, global_step_value)."),
-        _c("LSN-1", "MUST", "listener",
-           "A listener MUST act on a step only after the checkpoint for that step "
-           "has been written."),
-        _c("LSN-2", "MUST", "listener",
-           "A listener MUST NOT act twice on one checkpoint."),
-        _c("LSN-3", "MUST", "listener",
-           "A listener MUST act on the last checkpoint of a session that ends "
-           "normally: in after_save() or, if it did not, in end()."),
-        _c("LSN-4", "MUST", "listener",
-           "A listener with its own schedule MUST act on exactly the saved steps the "
-           "schedule names, plus the last checkpoint; without one, on every save."),
-        _c("LSN-5", "SHOULD", "listener",
-           "A listener's after_save() SHOULD return None or a bool, and True only to "
-           "request a stop."),
-        _c("LSN-6", "SHOULD", "listener",
-           "In replicated training, only listeners attached to the chief's hook "
-           "SHOULD request a stop."),
+        _c(
+            "LSN-0",
+            "MUST",
+            "listener",
+            "A listener MUST provide begin(), before_save(session, global_step_value), "
+            "after_save(session, global_step_value) and end(session, global_step_value).",
+        ),
+        _c(
+            "LSN-1",
+            "MUST",
+            "listener",
+            "A listener MUST act on a step only after the checkpoint for that step "
+            "has been written.",
+        ),
+        _c("LSN-2", "MUST", "listener", "A listener MUST NOT act twice on one checkpoint."),
+        _c(
+            "LSN-3",
+            "MUST",
+            "listener",
+            "A listener MUST act on the last checkpoint of a session that ends "
+            "normally: in after_save() or, if it did not, in end().",
+        ),
+        _c(
+            "LSN-4",
+            "MUST",
+            "listener",
+            "A listener with its own schedule MUST act on exactly the saved steps the "
+            "schedule names, plus the last checkpoint; without one, on every save.",
+        ),
+        _c(
+            "LSN-5",
+            "SHOULD",
+            "listener",
+            "A listener's after_save() SHOULD return None or a bool, and True only to "
+            "request a stop.",
+        ),
+        _c(
+            "LSN-6",
+            "SHOULD",
+            "listener",
+            "In replicated training, only listeners attached to the chief's hook "
+            "SHOULD request a stop.",
+        ),
     )
 }
 

@@ -32,27 +32,52 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ckpt-conformance",
         description="Check CheckpointSaverHook / CheckpointSaverListener implementations "
-                    "against the ckpt-conformance specification. With no target, checks "
-                    "TensorFlow's hook, the reference hook and the reference listeners.",
+        "against the ckpt-conformance specification. With no target, checks "
+        "TensorFlow's hook, the reference hook and the reference listeners.",
         epilog="exit codes: 0 conformant, 1 not conformant, 2 bad input, "
-               "3 kit error or interrupted, 4 no check selected",
+        "3 kit error or interrupted, 4 no check selected",
     )
-    parser.add_argument("--hook", action="append", default=[], metavar="MODULE:ATTR",
-                        help="hook factory factory(checkpoint_dir, *, save_steps, save_secs, "
-                             "listeners, **kw) to check; repeatable")
-    parser.add_argument("--listener", action="append", default=[], metavar="MODULE:ATTR",
-                        help="listener factory factory(record) to check; repeatable")
+    parser.add_argument(
+        "--hook",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="hook factory factory(checkpoint_dir, *, save_steps, save_secs, "
+        "listeners, **kw) to check; repeatable",
+    )
+    parser.add_argument(
+        "--listener",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="listener factory factory(record) to check; repeatable",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the JSON report to PATH")
     parser.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report to PATH")
-    parser.add_argument("--xfail-file", metavar="PATH",
-                        help="expected failures, one 'CHECK-ID-PREFIX reason' per line")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="time budget of one check (default 60)")
-    parser.add_argument("-k", metavar="EXPR", dest="keyword",
-                        help="only checks whose id matches this pytest -k expression")
+    parser.add_argument(
+        "--xfail-file",
+        metavar="PATH",
+        help="expected failures, one 'CHECK-ID-PREFIX reason' per line",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time budget of one check (default 60)",
+    )
+    parser.add_argument(
+        "-k",
+        metavar="EXPR",
+        dest="keyword",
+        help="only checks whose id matches this pytest -k expression",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="less progress output")
-    parser.add_argument("--version", action="version",
-                        version=f"ckpt-conformance {__version__} (spec {SPEC_VERSION})")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ckpt-conformance {__version__} (spec {SPEC_VERSION})",
+    )
     return parser
 
 
@@ -104,10 +129,24 @@ class _Collector:
 
 def _pytest_args(args: argparse.Namespace) -> list[str]:
     here = os.path.dirname(os.path.abspath(__file__))
-    argv = [os.path.join(here, "test_conformance.py"), "-p", "conformance.plugin",
-            "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", here,
-            "--tb=short", "--show-capture=no", "-r", "fE", "-q" if args.quiet else "-v",
-            "--ckpt-timeout", str(args.timeout)]
+    argv = [
+        os.path.join(here, "test_conformance.py"),
+        "-p",
+        "conformance.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        here,
+        "--tb=short",
+        "--show-capture=no",
+        "-r",
+        "fE",
+        "-q" if args.quiet else "-v",
+        "--ckpt-timeout",
+        str(args.timeout),
+    ]
     for name in args.hook:
         argv += ["--ckpt-hook", name]
     for name in args.listener:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from conformance.scenarios import PlannedListenerError, Scenario, TrainingError
 from conformance.trace import Event, Trace
 
 
-class State(str, Enum):
+class State(StrEnum):
     """A listener's state, as its hook drives it."""
 
     NEW = "new"
@@ -63,8 +63,10 @@ class Violation:
     event: Event
 
     def __str__(self) -> str:
-        return (f"event #{self.index} {self.event} not allowed for listener "
-                f"{self.listener!r} in state {self.state.value!r}")
+        return (
+            f"event #{self.index} {self.event} not allowed for listener "
+            f"{self.listener!r} in state {self.state.value!r}"
+        )
 
 
 def _clause_for(state: State, kind: str) -> str:
@@ -88,9 +90,8 @@ def lifecycle_violations(events: Sequence[Event], listeners: Sequence[str]) -> l
     def step_to(index: int, name: str, event: Event) -> None:
         state = states[name]
         new = LISTENER_TRANSITIONS.get((state, event.kind))
-        if new is not None and event.kind in ("write", "after_save"):
-            if event.step != saving_step[name]:
-                new = None
+        if event.kind in ("write", "after_save") and event.step != saving_step[name]:
+            new = None  # the save's step must match across before/write/after
         if new is None:
             found.append(Violation(_clause_for(state, event.kind), index, name, state, event))
             return
@@ -121,28 +122,24 @@ def expected_trace(scenario: Scenario) -> Trace:
         out.append(Event("error", info={"type": exc_type.__name__}))
         return out
 
-    def raises(plan_index: int, method: str, step: int | None) -> bool:
-        planned = plans[plan_index].raises_in
-        return planned is not None and planned[0] == method and planned[1] in (None, step)
-
     def save(step: int) -> bool | None:
         """SAVE-2; returns the stop request, or None if a listener raised (ERR-1)."""
         for i, name in enumerate(names):
             out.append(Event("before_save", name, step))
-            if raises(i, "before_save", step):
+            if plans[i].raises_at("before_save", step):
                 return None  # ERR-2: no write
         out.append(Event("write", step=step))
         stop = False
         for i, name in enumerate(names):
             out.append(Event("after_save", name, step))
-            if raises(i, "after_save", step):
+            if plans[i].raises_at("after_save", step):
                 return None
             stop = stop or bool(plans[i].returns.get(step))  # STOP-2, STOP-3
         return stop
 
     for i, name in enumerate(names):  # CONS-3 aside, LIFE-1
         out.append(Event("begin", name))
-        if raises(i, "begin", None):
+        if plans[i].raises_at("begin", None):
             return error(PlannedListenerError)
 
     step = scenario.start_step
@@ -176,7 +173,7 @@ def expected_trace(scenario: Scenario) -> Trace:
         return error(PlannedListenerError)
     for i, name in enumerate(names):  # END-2
         out.append(Event("end", name, step))
-        if raises(i, "end", step):
+        if plans[i].raises_at("end", step):
             return error(PlannedListenerError)
     return out
 

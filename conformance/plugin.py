@@ -46,22 +46,41 @@ kit_key = pytest.StashKey[KitSession]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup(OPTION_GROUP, "checkpoint hook/listener conformance kit")
-    group.addoption("--ckpt-hook", action="append", default=[], metavar="MODULE:ATTR",
-                    help="hook factory to check (repeatable); default: TensorFlow's "
-                         "CheckpointSaverHook and reference_impl's")
-    group.addoption("--ckpt-listener", action="append", default=[], metavar="MODULE:ATTR",
-                    help="listener factory factory(record) to check (repeatable)")
-    group.addoption("--ckpt-timeout", type=float, default=60.0, metavar="SECONDS",
-                    help="time budget of one check before the implementation counts as hung")
-    group.addoption("--ckpt-xfail-file", default=None, metavar="PATH",
-                    help="expected failures: one 'CHECK-ID-PREFIX reason' per line")
-    group.addoption("--ckpt-json", default=None, metavar="PATH",
-                    help="write the JSON report here")
+    group.addoption(
+        "--ckpt-hook",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="hook factory to check (repeatable); default: TensorFlow's "
+        "CheckpointSaverHook and reference_impl's",
+    )
+    group.addoption(
+        "--ckpt-listener",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="listener factory factory(record) to check (repeatable)",
+    )
+    group.addoption(
+        "--ckpt-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time budget of one check before the implementation counts as hung",
+    )
+    group.addoption(
+        "--ckpt-xfail-file",
+        default=None,
+        metavar="PATH",
+        help="expected failures: one 'CHECK-ID-PREFIX reason' per line",
+    )
+    group.addoption("--ckpt-json", default=None, metavar="PATH", help="write the JSON report here")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "ckpt_clause(*ids): the spec clause IDs a conformance check enforces")
+        "markers", "ckpt_clause(*ids): the spec clause IDs a conformance check enforces"
+    )
     from conformance.targets import (
         DEFAULT_HOOKS,
         DEFAULT_LISTENERS,
@@ -89,8 +108,9 @@ def pytest_configure(config: pytest.Config) -> None:
             hook_targets, listener_targets = hook_names, listener_names
     except (TargetError, XfailFileError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[kit_key] = KitSession(hook_targets, listener_targets, timeout or 60.0, xfails,
-                                       config.getoption("--ckpt-json"))
+    config.stash[kit_key] = KitSession(
+        hook_targets, listener_targets, timeout or 60.0, xfails, config.getoption("--ckpt-json")
+    )
 
 
 @dataclass
@@ -130,8 +150,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
         kit = metafunc.config.stash[kit_key]
         params = [
-            pytest.param(Case(kit, target, check), id=f"{target.name}::{check.id}",
-                         marks=[pytest.mark.ckpt_clause(*check.clauses)])
+            pytest.param(
+                Case(kit, target, check),
+                id=f"{target.name}::{check.id}",
+                marks=[pytest.mark.ckpt_clause(*check.clauses)],
+            )
             for target in _targets(kit, kind)
             for check in all_checks(kind)
         ]

@@ -42,8 +42,14 @@ def to_json(results: Sequence[ImplementationResult], warnings: Sequence[str] = (
                 "kind": r.kind,
                 "conformant": r.conformant,
                 "checks": [
-                    {"id": c.check_id, "clauses": list(c.clauses), "level": c.level.value,
-                     "outcome": c.outcome, "message": c.message, "seconds": round(c.seconds, 4)}
+                    {
+                        "id": c.check_id,
+                        "clauses": list(c.clauses),
+                        "level": c.level.value,
+                        "outcome": c.outcome,
+                        "message": c.message,
+                        "seconds": round(c.seconds, 4),
+                    }
                     for c in r.checks
                 ],
             }
@@ -55,8 +61,9 @@ def to_json(results: Sequence[ImplementationResult], warnings: Sequence[str] = (
     return report
 
 
-def write_json(path: str, results: Sequence[ImplementationResult],
-               warnings: Sequence[str] = ()) -> None:
+def write_json(
+    path: str, results: Sequence[ImplementationResult], warnings: Sequence[str] = ()
+) -> None:
     with open(path, "w", encoding="utf-8") as out:
         json.dump(to_json(results, warnings), out, indent=2)
         out.write("\n")
@@ -64,16 +71,25 @@ def write_json(path: str, results: Sequence[ImplementationResult],
 
 def verdict_table(results: Sequence[ImplementationResult]) -> str:
     """One row per implementation: verdict, counts, clauses violated."""
-    header = ("implementation", "kind", "verdict", "passed", "failed", "other",
-              "clauses violated")
+    header = ("implementation", "kind", "verdict", "passed", "failed", "other", "clauses violated")
     rows = [header]
     for r in results:
         other = len(r.checks) - r.count("passed") - r.count("failed")
-        rows.append((r.target, r.kind, "CONFORMANT" if r.conformant else "NOT CONFORMANT",
-                     str(r.count("passed")), str(r.count("failed")), str(other),
-                     ", ".join(r.violated_clauses) or "-"))
+        rows.append(
+            (
+                r.target,
+                r.kind,
+                "CONFORMANT" if r.conformant else "NOT CONFORMANT",
+                str(r.count("passed")),
+                str(r.count("failed")),
+                str(other),
+                ", ".join(r.violated_clauses) or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -80,12 +80,16 @@ def run_check(subject: Subject, check: Check, xfails: XfailList | None = None) -
             result.outcome = "failed" if subject.results.get("_hung") is None else "blocked"
             subject.results["_hung"] = check.id
             result.violated = check.clauses
-            result.message = (f"{', '.join(check.clauses)} not verifiable for {subject.target} "
-                              f"[check {check.id}]: the implementation hung: {hung}")
+            result.message = (
+                f"{', '.join(check.clauses)} not verifiable for {subject.target} "
+                f"[check {check.id}]: the implementation hung: {hung}"
+            )
         except Exception as exc:  # noqa: BLE001 - contained, reported, the run goes on
             result.outcome, result.violated = "failed", check.clauses
-            result.message = (f"{', '.join(check.clauses)} not verifiable for {subject.target} "
-                              f"[check {check.id}]: it raised {type(exc).__name__}: {exc}")
+            result.message = (
+                f"{', '.join(check.clauses)} not verifiable for {subject.target} "
+                f"[check {check.id}]: it raised {type(exc).__name__}: {exc}"
+            )
     result.seconds = time.perf_counter() - started
     subject.results[check.id] = result.outcome
     if xfails is not None:
@@ -93,10 +97,12 @@ def run_check(subject: Subject, check: Check, xfails: XfailList | None = None) -
     return result
 
 
-def run_subject(subject: Subject, checks: Iterable[Check] | None = None,
-                xfails: XfailList | None = None,
-                on_result: Callable[[CheckResult], None] | None = None,
-                ) -> ImplementationResult:
+def run_subject(
+    subject: Subject,
+    checks: Iterable[Check] | None = None,
+    xfails: XfailList | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> ImplementationResult:
     """Run ``checks`` (default: all of the subject's kind) in order."""
     result = ImplementationResult(subject.target, subject.kind)
     for check in checks if checks is not None else all_checks(subject.kind):

@@ -51,6 +51,11 @@ class ListenerPlan:
     raises_in: tuple[str, int | None] | None = None  # (method, step or None for begin)
     target: bool = False  # the listener under test takes this slot
 
+    def raises_at(self, method: str, step: int | None) -> bool:
+        """Whether this listener is planned to raise in ``method`` at ``step``."""
+        planned = self.raises_in
+        return planned is not None and planned[0] == method and planned[1] in (None, step)
+
     def __hash__(self) -> int:
         return hash((self.name, tuple(sorted(self.returns.items())), self.raises_in))
 
@@ -128,8 +133,9 @@ def _install_instrumentation() -> None:
             path = real_save(self, sess, save_path, *args, **kwargs)
             if recorder is not None:
                 match = re.search(r"-(\d+)$", str(path or ""))
-                recorder.add(Event("write", step=int(match.group(1)) if match else None,
-                                   info={"path": path}))
+                recorder.add(
+                    Event("write", step=int(match.group(1)) if match else None, info={"path": path})
+                )
             return path
 
         time.time = fake_time
@@ -177,9 +183,8 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
     import tensorflow as tf
 
     def maybe_raise(method: str, step: Any) -> None:
-        if plan.raises_in is not None and plan.raises_in[0] == method:
-            if plan.raises_in[1] is None or plan.raises_in[1] == _as_int(step):
-                raise PlannedListenerError(f"{plan.name}.{method} raised as planned")
+        if plan.raises_at(method, _as_int(step)):
+            raise PlannedListenerError(f"{plan.name}.{method} raised as planned")
 
     class RecordingListener(tf.compat.v1.train.CheckpointSaverListener):
         def begin(self) -> None:
@@ -189,8 +194,14 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
             maybe_raise("begin", None)
 
         def before_save(self, session: Any, global_step_value: Any) -> None:
-            recorder.add(Event("before_save", plan.name, _as_int(global_step_value),
-                               info=env.observe(session, global_step_value)))
+            recorder.add(
+                Event(
+                    "before_save",
+                    plan.name,
+                    _as_int(global_step_value),
+                    info=env.observe(session, global_step_value),
+                )
+            )
             maybe_raise("before_save", global_step_value)
 
         def after_save(self, session: Any, global_step_value: Any) -> Any:
@@ -202,8 +213,14 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
             return value
 
         def end(self, session: Any, global_step_value: Any) -> None:
-            recorder.add(Event("end", plan.name, _as_int(global_step_value),
-                               info=env.observe(session, global_step_value)))
+            recorder.add(
+                Event(
+                    "end",
+                    plan.name,
+                    _as_int(global_step_value),
+                    info=env.observe(session, global_step_value),
+                )
+            )
             maybe_raise("end", global_step_value)
 
     return RecordingListener()
@@ -214,8 +231,9 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
     import tensorflow as tf
 
     def record(global_step_value: Any) -> None:
-        recorder.add(Event("act", TARGET, _as_int(global_step_value),
-                           info={"raw": global_step_value}))
+        recorder.add(
+            Event("act", TARGET, _as_int(global_step_value), info={"raw": global_step_value})
+        )
 
     inner = factory(record)
 
@@ -231,8 +249,9 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
         def after_save(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("after_save", TARGET, _as_int(global_step_value)))
             value = inner.after_save(session, global_step_value)
-            recorder.add(Event("returned", TARGET, _as_int(global_step_value),
-                               info={"returned": value}))
+            recorder.add(
+                Event("returned", TARGET, _as_int(global_step_value), info={"returned": value})
+            )
             return value
 
         def end(self, session: Any, global_step_value: Any) -> Any:
@@ -263,7 +282,8 @@ class _Env:
         if checkpoint:
             latest = tf.train.latest_checkpoint(self.checkpoint_dir)
             info["latest"] = latest and os.path.join(
-                "<checkpoint_dir>", os.path.relpath(latest, self.checkpoint_dir))
+                "<checkpoint_dir>", os.path.relpath(latest, self.checkpoint_dir)
+            )
             if latest:
                 try:
                     info["stored_step"] = int(tf.train.load_variable(latest, "global_step"))
@@ -293,12 +313,14 @@ def _prepare_resume(checkpoint_dir: str, step: int) -> None:
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             sess.run(global_step.assign(step))
-            v1.train.Saver().save(sess, os.path.join(checkpoint_dir, "model.ckpt"),
-                                  global_step=step)
+            v1.train.Saver().save(
+                sess, os.path.join(checkpoint_dir, "model.ckpt"), global_step=step
+            )
 
 
-def _stepper_hook(advance: Any, recorder: Recorder, global_step: Any, clock: Clock,
-                  seconds_per_run: float) -> Any:
+def _stepper_hook(
+    advance: Any, recorder: Recorder, global_step: Any, clock: Clock, seconds_per_run: float
+) -> Any:
     """The kit's first hook: advances the global step after each run, records the run."""
     import tensorflow as tf
 
@@ -329,9 +351,14 @@ class Outcome:
     stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
 
 
-def _run(scenario: Scenario, factory: Callable[..., Any],
-         listener_factory: Callable[..., Any] | None, recorder: Recorder, workdir: str,
-         outcome: Outcome) -> None:
+def _run(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    listener_factory: Callable[..., Any] | None,
+    recorder: Recorder,
+    workdir: str,
+    outcome: Outcome,
+) -> None:
     import tensorflow as tf
 
     v1 = tf.compat.v1
@@ -346,16 +373,15 @@ def _run(scenario: Scenario, factory: Callable[..., Any],
             global_step, train_op, advance = _build_graph(scenario.increment)
             env = _Env(checkpoint_dir, global_step)
             listeners = [
-                _make_target_proxy(listener_factory, recorder) if plan.target
+                _make_target_proxy(listener_factory, recorder)
+                if plan.target
                 else _make_recording_listener(plan, recorder, env)
                 for plan in scenario.listeners
             ]
             hook = factory(checkpoint_dir, listeners=listeners, **scenario.hook_kwargs())
-            stepper = _stepper_hook(advance, recorder, global_step, clock,
-                                    scenario.seconds_per_run)
+            stepper = _stepper_hook(advance, recorder, global_step, clock, scenario.seconds_per_run)
             creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
-            with v1.train.MonitoredSession(session_creator=creator,
-                                           hooks=[stepper, hook]) as sess:
+            with v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook]) as sess:
                 recorder.add(Event("created"))
                 for run in range(scenario.runs):
                     if run == scenario.training_raises_at_run:
@@ -389,9 +415,13 @@ def _stored_steps(checkpoint_dir: str, files: list[str]) -> dict[str, int]:
     return stored
 
 
-def run_scenario(scenario: Scenario, factory: Callable[..., Any], *,
-                 listener_factory: Callable[..., Any] | None = None,
-                 timeout: float = 60.0) -> Outcome:
+def run_scenario(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    *,
+    listener_factory: Callable[..., Any] | None = None,
+    timeout: float = 60.0,
+) -> Outcome:
     """Run ``scenario`` around ``factory``'s hook in a worker thread; never raises.
 
     A hook that does not finish within ``timeout`` seconds gives an outcome with
@@ -400,10 +430,14 @@ def run_scenario(scenario: Scenario, factory: Callable[..., Any], *,
     _install_instrumentation()
     recorder = Recorder()
     outcome = Outcome(scenario, recorder.events)
-    with tempfile.TemporaryDirectory(prefix="ckpt-conformance-", ignore_cleanup_errors=True) as workdir:
+    with tempfile.TemporaryDirectory(
+        prefix="ckpt-conformance-", ignore_cleanup_errors=True
+    ) as workdir:
         worker = threading.Thread(
-            target=_run, args=(scenario, factory, listener_factory, recorder, workdir, outcome),
-            name=f"ckpt-conformance:{scenario.name}", daemon=True,
+            target=_run,
+            args=(scenario, factory, listener_factory, recorder, workdir, outcome),
+            name=f"ckpt-conformance:{scenario.name}",
+            daemon=True,
         )
         worker.start()
         worker.join(timeout)

@@ -62,13 +62,16 @@ class Subject:
             raise SubjectHung(f"it hung earlier, in scenario {self.hung_in!r}")
         if scenario not in self._cache:
             outcome = run_scenario(
-                scenario, self.hook_factory, timeout=self._budget(),
+                scenario,
+                self.hook_factory,
+                timeout=self._budget(),
                 listener_factory=self.factory if self.kind == "listener" else None,
             )
             if outcome.hung:
                 self.hung_in = scenario.name
                 raise SubjectHung(
-                    f"scenario {scenario.name!r} did not finish within the {self.timeout:g}s timeout "
+                    f"scenario {scenario.name!r} did not finish within the "
+                    f"{self.timeout:g}s timeout "
                     f"(last events: {' '.join(map(str, outcome.events[-4:]))})"
                 )
             self._cache[scenario] = outcome
@@ -96,15 +99,17 @@ class Subject:
             raise result["error"]
         return result.get("value")
 
-    def expect_same(self, scenarios: Sequence[Scenario], project: Projection,
-                    clauses: Sequence[str], what: str) -> None:
+    def expect_same(
+        self, scenarios: Sequence[Scenario], project: Projection, clauses: Sequence[str], what: str
+    ) -> None:
         """Compare observed and modelled traces, projected, for each scenario."""
         for scenario in scenarios:
             observed = project(self.run(scenario).events)
             expected = project(expected_trace(scenario))
             if observed != expected:
-                raise ConformanceFailure(clauses, what, expected=expected,
-                                         observed=observed, scenario=scenario.name)
+                raise ConformanceFailure(
+                    clauses, what, expected=expected, observed=observed, scenario=scenario.name
+                )
 
     def events(self, scenario: Scenario) -> list[Event]:
         return self.run(scenario).events

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The targets checked when none is named: TensorFlow's hook, the reference ones.
-DEFAULT_HOOKS = ("tensorflow:compat.v1.train.CheckpointSaverHook",
-                 "reference_impl:CheckpointSaverHook")
-DEFAULT_LISTENERS = ("conformance.builtin:every_save_listener",
-                     "conformance.builtin:every_third_step_listener")
+DEFAULT_HOOKS = (
+    "tensorflow:compat.v1.train.CheckpointSaverHook",
+    "reference_impl:CheckpointSaverHook",
+)
+DEFAULT_LISTENERS = (
+    "conformance.builtin:every_save_listener",
+    "conformance.builtin:every_third_step_listener",
+)
 
 
 class TargetError(ValueError):
@@ -41,45 +45,58 @@ def name_of(factory: Any) -> str:
 def _import_attr(spec: str) -> Any:
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
-        raise TargetError(f"invalid target {spec!r}: expected 'module:attribute', "
-                          "e.g. 'mypkg.hooks:MyHook'")
+        raise TargetError(
+            f"invalid target {spec!r}: expected 'module:attribute', e.g. 'mypkg.hooks:MyHook'"
+        )
     try:
         obj: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
-            raise TargetError(f"invalid target {spec!r}: module {exc.name!r} not found; "
-                              "install it or add it to PYTHONPATH") from None
-        raise TargetError(f"invalid target {spec!r}: importing {module_name!r} failed: "
-                          f"No module named {exc.name!r}") from None
+            raise TargetError(
+                f"invalid target {spec!r}: module {exc.name!r} not found; "
+                "install it or add it to PYTHONPATH"
+            ) from None
+        raise TargetError(
+            f"invalid target {spec!r}: importing {module_name!r} failed: "
+            f"No module named {exc.name!r}"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any import-time error is the user's to see
-        raise TargetError(f"invalid target {spec!r}: importing {module_name!r} raised "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise TargetError(
+            f"invalid target {spec!r}: importing {module_name!r} raised {type(exc).__name__}: {exc}"
+        ) from None
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise TargetError(f"invalid target {spec!r}: {part!r} not found in "
-                              f"{getattr(obj, '__name__', obj)!r}; check the attribute path "
-                              "after ':'") from None
+            raise TargetError(
+                f"invalid target {spec!r}: {part!r} not found in "
+                f"{getattr(obj, '__name__', obj)!r}; check the attribute path "
+                "after ':'"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - lazy modules may raise anything
-            raise TargetError(f"invalid target {spec!r}: looking up {part!r} raised "
-                              f"{type(exc).__name__}: {exc}") from None
+            raise TargetError(
+                f"invalid target {spec!r}: looking up {part!r} raised {type(exc).__name__}: {exc}"
+            ) from None
     return obj
 
 
 def check_signature(factory: Any, kind: str, name: str) -> None:
     """Fail with one line unless ``factory`` can be called the way the contract says."""
     if not callable(factory):
-        raise TargetError(f"invalid {kind} {name!r}: {type(factory).__name__} object is not "
-                          "callable; name a class or a factory function")
+        raise TargetError(
+            f"invalid {kind} {name!r}: {type(factory).__name__} object is not "
+            "callable; name a class or a factory function"
+        )
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):
         return  # builtins without a signature: the constructor check will tell
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]]
     if kind == "hook":
-        calls = [(("dir",), {"save_steps": 1, "listeners": []}),
-                 (("dir",), {"save_secs": 1.0, "listeners": []})]
+        calls = [
+            (("dir",), {"save_steps": 1, "listeners": []}),
+            (("dir",), {"save_secs": 1.0, "listeners": []}),
+        ]
         contract = "factory(checkpoint_dir, *, save_steps=None, save_secs=None, listeners=None)"
     else:
         calls = [((print,), {})]
@@ -88,8 +105,10 @@ def check_signature(factory: Any, kind: str, name: str) -> None:
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise TargetError(f"invalid {kind} {name!r}: signature {signature} does not fit "
-                              f"the contract {contract}: {exc}") from None
+            raise TargetError(
+                f"invalid {kind} {name!r}: signature {signature} does not fit "
+                f"the contract {contract}: {exc}"
+            ) from None
 
 
 def load_target(spec: str, kind: str) -> Target:
@@ -99,9 +118,11 @@ def load_target(spec: str, kind: str) -> Target:
     if kind == "listener":
         schedule = getattr(factory, "schedule", None)
         if schedule is not None and not callable(schedule):
-            raise TargetError(f"invalid listener {spec!r}: its 'schedule' attribute must be "
-                              "a predicate on the step, got "
-                              f"{type(schedule).__name__}")
+            raise TargetError(
+                f"invalid listener {spec!r}: its 'schedule' attribute must be "
+                "a predicate on the step, got "
+                f"{type(schedule).__name__}"
+            )
     return Target(spec, kind, factory)
 
 

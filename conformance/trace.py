@@ -52,9 +52,7 @@ def only(*kinds: str, who: Iterable[str] | None = None) -> Projection:
 
     def project(events: Sequence[Event]) -> list[Event]:
         return [
-            e
-            for e in events
-            if e.kind in kinds and (names is None or not e.who or e.who in names)
+            e for e in events if e.kind in kinds and (names is None or not e.who or e.who in names)
         ]
 
     return project

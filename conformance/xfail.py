@@ -39,8 +39,10 @@ class XfailList:
                 continue
             prefix, _, reason = line.partition(" ")
             if not reason.strip():
-                raise XfailFileError(f"--xfail-file {path!r} line {number}: expected "
-                                     "'CHECK-ID-PREFIX reason', got no reason")
+                raise XfailFileError(
+                    f"--xfail-file {path!r} line {number}: expected "
+                    "'CHECK-ID-PREFIX reason', got no reason"
+                )
             entries[prefix] = reason.strip()
         return cls(entries)
 
@@ -62,8 +64,10 @@ class XfailList:
         elif result.outcome == "passed":
             result.outcome = "failed"
             result.violated = ()
-            result.message = (f"{result.check_id} passed but is listed as an expected failure "
-                              f"({reason}); remove it from the xfail list")
+            result.message = (
+                f"{result.check_id} passed but is listed as an expected failure "
+                f"({reason}); remove it from the xfail list"
+            )
 
     def unused(self) -> list[str]:
         """Entries that matched no check run so far."""

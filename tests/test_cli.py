@@ -18,8 +18,14 @@ def run_cli(*args, cwd=None, extra_path=()):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([REPO, *extra_path])
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd or REPO,
-                          env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _one_line_error(proc, code, *fragments):
@@ -31,22 +37,25 @@ def _one_line_error(proc, code, *fragments):
         assert fragment in lines[0]
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (["--hook", "nocolon"], ["expected 'module:attribute'"]),
-    (["--hook", "no_such_module_xyz:Hook"], ["module 'no_such_module_xyz' not found"]),
-    (["--hook", "conformance:NoSuchHook"], ["'NoSuchHook' not found"]),
-    (["--hook", "tests.bad_targets:hook_without_listeners"], ["does not fit the contract"]),
-    (["--hook", "tests.bad_targets:not_callable"], ["not callable"]),
-    (["--listener", "tests.bad_targets:listener_with_two_args"], ["factory(record)"]),
-    (["--listener", "tests.bad_targets:listener_with_bad_schedule"], ["'schedule' attribute"]),
-    (["--hook", "raising_module:Hook"], ["raised ZeroDivisionError"]),
-    (["--json", "/no/such/dir/r.json"], ["does not exist"]),
-    (["--junitxml", "/"], ["is a directory"]),
-    (["--xfail-file", "/no/such/xfail.txt"], ["cannot read --xfail-file"]),
-    (["--timeout", "0"], ["--timeout must be positive"]),
-    (["--no-such-option"], ["unrecognized arguments"]),
-    (["--timeout", "soon"], ["invalid float value"]),
-])
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--hook", "nocolon"], ["expected 'module:attribute'"]),
+        (["--hook", "no_such_module_xyz:Hook"], ["module 'no_such_module_xyz' not found"]),
+        (["--hook", "conformance:NoSuchHook"], ["'NoSuchHook' not found"]),
+        (["--hook", "tests.bad_targets:hook_without_listeners"], ["does not fit the contract"]),
+        (["--hook", "tests.bad_targets:not_callable"], ["not callable"]),
+        (["--listener", "tests.bad_targets:listener_with_two_args"], ["factory(record)"]),
+        (["--listener", "tests.bad_targets:listener_with_bad_schedule"], ["'schedule' attribute"]),
+        (["--hook", "raising_module:Hook"], ["raised ZeroDivisionError"]),
+        (["--json", "/no/such/dir/r.json"], ["does not exist"]),
+        (["--junitxml", "/"], ["is a directory"]),
+        (["--xfail-file", "/no/such/xfail.txt"], ["cannot read --xfail-file"]),
+        (["--timeout", "0"], ["--timeout must be positive"]),
+        (["--no-such-option"], ["unrecognized arguments"]),
+        (["--timeout", "soon"], ["invalid float value"]),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, fragments):
     (tmp_path / "raising_module.py").write_text("1 / 0\n")
     proc = run_cli(*args, extra_path=[str(tmp_path)])
@@ -68,10 +77,18 @@ def test_no_check_selected_is_exit_4():
 def test_verdicts_json_report_and_xfail(tmp_path):
     report = tmp_path / "r.json"
     junit = tmp_path / "junit.xml"
-    proc = run_cli("--hook", "reference_impl:CheckpointSaverHook",
-                   "--hook", "tests.broken.hooks:IgnoresStopRequests",
-                   "-k", "stop-request or schedule-steps",
-                   "--json", str(report), "--junitxml", str(junit))
+    proc = run_cli(
+        "--hook",
+        "reference_impl:CheckpointSaverHook",
+        "--hook",
+        "tests.broken.hooks:IgnoresStopRequests",
+        "-k",
+        "stop-request or schedule-steps",
+        "--json",
+        str(report),
+        "--junitxml",
+        str(junit),
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "STOP-1 violated by tests.broken.hooks:IgnoresStopRequests" in proc.stdout
     assert "NOT CONFORMANT" in proc.stdout and "CONFORMANT" in proc.stdout
@@ -80,20 +97,34 @@ def test_verdicts_json_report_and_xfail(tmp_path):
 
     jsonschema.validate(data, schema())
     verdicts = {i["target"]: i["conformant"] for i in data["implementations"]}
-    assert verdicts == {"reference_impl:CheckpointSaverHook": True,
-                        "tests.broken.hooks:IgnoresStopRequests": False}
+    assert verdicts == {
+        "reference_impl:CheckpointSaverHook": True,
+        "tests.broken.hooks:IgnoresStopRequests": False,
+    }
     broken = next(i for i in data["implementations"] if not i["conformant"])
     failed = {c["id"]: c["clauses"] for c in broken["checks"] if c["outcome"] == "failed"}
-    assert failed == {"stop-request-after-run": ["STOP-1"],
-                      "stop-request-no-short-circuit": ["STOP-2"]}
+    assert failed == {
+        "stop-request-after-run": ["STOP-1"],
+        "stop-request-no-short-circuit": ["STOP-2"],
+    }
     assert junit.read_text().count("<testcase") == 8  # 4 checks x 2 hooks
 
     xfail = tmp_path / "xfail.txt"
-    xfail.write_text("# known issues\n"
-                     "tests.broken.hooks:IgnoresStopRequests::stop-request  tracked in #12\n"
-                     "no-such-check  a typo\n")
-    proc = run_cli("--hook", "tests.broken.hooks:IgnoresStopRequests", "-k", "stop-request",
-                   "--xfail-file", str(xfail), "--json", str(report))
+    xfail.write_text(
+        "# known issues\n"
+        "tests.broken.hooks:IgnoresStopRequests::stop-request  tracked in #12\n"
+        "no-such-check  a typo\n"
+    )
+    proc = run_cli(
+        "--hook",
+        "tests.broken.hooks:IgnoresStopRequests",
+        "-k",
+        "stop-request",
+        "--xfail-file",
+        str(xfail),
+        "--json",
+        str(report),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "xfail entry 'no-such-check' matched no check" in proc.stdout
     data = json.loads(report.read_text())
@@ -106,16 +137,23 @@ def test_verdicts_json_report_and_xfail(tmp_path):
 def test_xfail_of_a_passing_check_is_reported(tmp_path):
     xfail = tmp_path / "xfail.txt"
     xfail.write_text("schedule-steps  believed broken\n")
-    proc = run_cli("--hook", "reference_impl:CheckpointSaverHook", "-k", "schedule-steps",
-                   "--xfail-file", str(xfail))
+    proc = run_cli(
+        "--hook",
+        "reference_impl:CheckpointSaverHook",
+        "-k",
+        "schedule-steps",
+        "--xfail-file",
+        str(xfail),
+    )
     assert proc.returncode == 1
     assert "remove it from the xfail list" in proc.stdout
 
 
 def test_a_hanging_hook_is_contained(tmp_path):
     report = tmp_path / "r.json"
-    proc = run_cli("--hook", "tests.broken.hooks:HangsAfterFirstRun", "--timeout", "3",
-                   "--json", str(report))
+    proc = run_cli(
+        "--hook", "tests.broken.hooks:HangsAfterFirstRun", "--timeout", "3", "--json", str(report)
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "hung" in proc.stdout
     checks = json.loads(report.read_text())["implementations"][0]["checks"]

@@ -14,8 +14,11 @@ from conformance.runner import run_subject
 from conformance.subject import Subject
 from conformance.targets import load_target
 
-TARGETS = ["reference_impl:CheckpointSaverHook", "tests.broken.hooks:StaleFetchedStep",
-           "tests.broken.hooks:SecondsIgnoreStep"]
+TARGETS = [
+    "reference_impl:CheckpointSaverHook",
+    "tests.broken.hooks:StaleFetchedStep",
+    "tests.broken.hooks:SecondsIgnoreStep",
+]
 RERUNS = 3
 
 

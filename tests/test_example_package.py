@@ -33,30 +33,58 @@ def outside(tmp_path_factory):
 
 def _run(outside, *args):
     root, env = outside
-    return subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_cli_from_outside(outside):
-    proc = _run(outside, "-m", "conformance", "-q",
-                "--hook", "ckpt_example.hooks:CountingSaverHook",
-                "--listener", "ckpt_example.listeners:exporter")
+    proc = _run(
+        outside,
+        "-m",
+        "conformance",
+        "-q",
+        "--hook",
+        "ckpt_example.hooks:CountingSaverHook",
+        "--listener",
+        "ckpt_example.listeners:exporter",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ckpt_example.hooks:CountingSaverHook" in proc.stdout
     assert "NOT CONFORMANT" not in proc.stdout
 
 
 def test_plugin_from_outside(outside):
-    proc = _run(outside, "-m", "pytest", "-p", "no:cacheprovider", "--pyargs", "conformance",
-                "--ckpt-hook", "ckpt_example.hooks:CountingSaverHook",
-                "--ckpt-listener", "ckpt_example.listeners:exporter",
-                "-k", "schedule or acts")
+    proc = _run(
+        outside,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "conformance",
+        "--ckpt-hook",
+        "ckpt_example.hooks:CountingSaverHook",
+        "--ckpt-listener",
+        "ckpt_example.listeners:exporter",
+        "-k",
+        "schedule or acts",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "failed" not in proc.stdout.splitlines()[-1]
 
 
 def test_api_from_outside(outside):
-    proc = _run(outside, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                "test_conformance_api.py", "-k", "schedule or stop or listener")
+    proc = _run(
+        outside,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "test_conformance_api.py",
+        "-k",
+        "schedule or stop or listener",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " passed" in proc.stdout.splitlines()[-1]

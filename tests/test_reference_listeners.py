@@ -43,26 +43,34 @@ def test_every_save_listener_acts_on_each_save():
     assert acts == [0, 2, 4, 5]
 
 
-@pytest.mark.parametrize(("runs", "expected"), [
-    (0, [0]),  # creation save is the last checkpoint: acted on in after_save, not again
-    (4, [0, 3, 4]),  # 4 is the final save: not scheduled, so acted on in end()
-    (6, [0, 3, 6]),  # 6 is scheduled and last: acted on once
-])
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [
+        (0, [0]),  # creation save is the last checkpoint: acted on in after_save, not again
+        (4, [0, 3, 4]),  # 4 is the final save: not scheduled, so acted on in end()
+        (6, [0, 3, 6]),  # 6 is scheduled and last: acted on once
+    ],
+)
 def test_scheduled_listener_end_without_double_act(runs, expected):
-    acts, _ = _acts(scheduled(lambda s: s % 3 == 0),
-                    Scenario("s", save_steps=1, runs=runs, listeners=_slots()))
+    acts, _ = _acts(
+        scheduled(lambda s: s % 3 == 0), Scenario("s", save_steps=1, runs=runs, listeners=_slots())
+    )
     assert acts == expected
 
 
 def test_scheduled_listener_after_a_stop_request():
-    acts, _ = _acts(scheduled(lambda s: s % 4 == 0),
-                    Scenario("s", save_steps=1, runs=9, listeners=_slots(stop_at=5)))
+    acts, _ = _acts(
+        scheduled(lambda s: s % 4 == 0),
+        Scenario("s", save_steps=1, runs=9, listeners=_slots(stop_at=5)),
+    )
     assert acts == [0, 4, 5]
 
 
 def test_scheduled_listener_by_seconds_uses_the_controlled_clock():
-    acts, _ = _acts(scheduled(every_secs=10),
-                    Scenario("s", save_steps=1, runs=7, seconds_per_run=4, listeners=_slots()))
+    acts, _ = _acts(
+        scheduled(every_secs=10),
+        Scenario("s", save_steps=1, runs=7, seconds_per_run=4, listeners=_slots()),
+    )
     # saves every run at t=0,4,8,...; acts when >= 10 s since its last act, plus the last.
     assert acts == [0, 3, 6, 7]
 

@@ -28,24 +28,30 @@ def test_every_check_rejects_some_broken_implementation(kind):
     assert all_ids - declared == set(), f"checks no broken {kind} exercises"
 
 
-@pytest.mark.parametrize(("kind", "impl", "checks"), CORPUS,
-                         ids=[name_of(impl).split(":")[1] for _, impl, _ in CORPUS])
+@pytest.mark.parametrize(
+    ("kind", "impl", "checks"), CORPUS, ids=[name_of(impl).split(":")[1] for _, impl, _ in CORPUS]
+)
 def test_broken_implementation_is_rejected(kind, impl, checks):
     run = check_hook if kind == "hook" else check_listener
     result = run(impl, timeout=60, checks=checks)
     assert checks, "every broken implementation must declare what catches it"
     for outcome in result.checks:
         assert outcome.outcome == "failed", (
-            f"{outcome.check_id} did not reject {name_of(impl)}: {outcome.outcome}")
+            f"{outcome.check_id} did not reject {name_of(impl)}: {outcome.outcome}"
+        )
         assert outcome.violated and set(outcome.violated) <= set(outcome.clauses)
         first_line = outcome.message.splitlines()[0]
         assert outcome.violated[0] in first_line and name_of(impl) in first_line
 
 
-BASELINE_HOOKS = ["tensorflow:compat.v1.train.CheckpointSaverHook",
-                  "reference_impl:CheckpointSaverHook"]
-BASELINE_LISTENERS = ["conformance.builtin:every_save_listener",
-                      "conformance.builtin:every_third_step_listener"]
+BASELINE_HOOKS = [
+    "tensorflow:compat.v1.train.CheckpointSaverHook",
+    "reference_impl:CheckpointSaverHook",
+]
+BASELINE_LISTENERS = [
+    "conformance.builtin:every_save_listener",
+    "conformance.builtin:every_third_step_listener",
+]
 
 
 @pytest.mark.parametrize("target", BASELINE_HOOKS + BASELINE_LISTENERS)
@@ -56,7 +62,9 @@ def test_baseline_passes_every_check(target):
     run = check_hook if loaded.kind == "hook" else check_listener
     result = run(loaded.factory)
     assert len(result.checks) == len(list_checks(loaded.kind))
-    assert [(c.check_id, c.outcome, c.message) for c in result.checks if c.outcome != "passed"] == []
+    assert [
+        (c.check_id, c.outcome, c.message) for c in result.checks if c.outcome != "passed"
+    ] == []
     assert result.conformant
 
 

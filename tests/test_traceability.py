@@ -13,7 +13,8 @@ from conformance.clauses import CLAUSES, SPEC_VERSION, Level
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 CLAUSE_LINE = re.compile(
     r'^<a id="(?P<anchor>[A-Z]+-\d+)"></a>\*\*(?P<id>[A-Z]+-\d+)\*\* '
-    r"\((?P<level>MUST|SHOULD|MAY)\): (?P<text>.+)$")
+    r"\((?P<level>MUST|SHOULD|MAY)\): (?P<text>.+)$"
+)
 ID_LIKE = re.compile(r"\*\*([A-Z]+-\d+)\*\*")
 
 
@@ -50,8 +51,9 @@ def test_spec_and_registry_have_the_same_clauses():
 
 
 def test_every_must_clause_has_a_check():
-    cited = {c for kind in ("hook", "listener") for check in list_checks(kind)
-             for c in check.clauses}
+    cited = {
+        c for kind in ("hook", "listener") for check in list_checks(kind) for c in check.clauses
+    }
     uncited = sorted(i for i, c in CLAUSES.items() if c.level is Level.MUST and i not in cited)
     assert uncited == []
 

@@ -37,8 +37,12 @@ def check_constructor_contract(subject: Subject) -> None:
     """The factory builds a SessionRunHook from checkpoint_dir and keyword options."""
     import tensorflow as tf
 
-    for kwargs in ({"save_steps": 1, "listeners": []}, {"save_secs": 1.0, "listeners": []},
-                   {"save_steps": 2}):
+    for kwargs in (
+        {"save_steps": 1, "listeners": []},
+        {"save_secs": 1.0, "listeners": []},
+        {"save_steps": 2},
+    ):
+
         def build(kwargs: dict[str, Any] = kwargs) -> Any:
             with tf.Graph().as_default(), tempfile.TemporaryDirectory() as ckpt_dir:
                 tf.compat.v1.train.get_or_create_global_step()
@@ -53,8 +57,9 @@ def check_constructor_contract(subject: Subject) -> None:
         missing = [m for m in _HOOK_METHODS if not callable(getattr(hook, m, None))]
         if missing:
             raise ConformanceFailure(
-                ["CONS-4"], f"factory(checkpoint_dir, **{kwargs}) returned {type(hook).__name__}, "
-                f"which lacks SessionRunHook methods {missing}"
+                ["CONS-4"],
+                f"factory(checkpoint_dir, **{kwargs}) returned {type(hook).__name__}, "
+                f"which lacks SessionRunHook methods {missing}",
             )
 
 
@@ -65,8 +70,9 @@ def check_interval_validation(subject: Subject) -> None:
         error = _construct(subject, True, **kwargs)
         if not isinstance(error, ValueError):
             raise ConformanceFailure(
-                ["CONS-1"], f"factory(checkpoint_dir, **{kwargs}) gave {_describe(error)}, "
-                "expected ValueError")
+                ["CONS-1"],
+                f"factory(checkpoint_dir, **{kwargs}) gave {_describe(error)}, expected ValueError",
+            )
 
 
 @check("constructor-saver-and-scaffold", "hook", ["CONS-2"], requires=["constructor-contract"])
@@ -80,8 +86,13 @@ def check_saver_and_scaffold(subject: Subject) -> None:
             v1.train.get_or_create_global_step()
             saver = v1.train.Saver()
             try:
-                subject.factory(ckpt_dir, save_steps=1, listeners=[], saver=saver,
-                                scaffold=v1.train.Scaffold(saver=saver))
+                subject.factory(
+                    ckpt_dir,
+                    save_steps=1,
+                    listeners=[],
+                    saver=saver,
+                    scaffold=v1.train.Scaffold(saver=saver),
+                )
             except Exception as exc:  # noqa: BLE001
                 return exc
             return None
@@ -89,8 +100,9 @@ def check_saver_and_scaffold(subject: Subject) -> None:
     error = subject.call(attempt)
     if not isinstance(error, ValueError):
         raise ConformanceFailure(
-            ["CONS-2"], f"factory(..., saver=..., scaffold=...) gave {_describe(error)}, "
-            "expected ValueError")
+            ["CONS-2"],
+            f"factory(..., saver=..., scaffold=...) gave {_describe(error)}, expected ValueError",
+        )
 
 
 @check("begin-without-global-step", "hook", ["CONS-3"], requires=["constructor-contract"])
@@ -117,8 +129,10 @@ def check_missing_global_step(subject: Subject) -> None:
     error = subject.call(attempt)
     if not isinstance(error, RuntimeError):
         raise ConformanceFailure(
-            ["CONS-3"], f"begin() without a global step gave {_describe(error)}, "
-            "expected RuntimeError")
+            ["CONS-3"],
+            f"begin() without a global step gave {_describe(error)}, expected RuntimeError",
+        )
     if begun:
         raise ConformanceFailure(
-            ["CONS-3"], "begin() called a listener's begin() before raising RuntimeError")
+            ["CONS-3"], "begin() called a listener's begin() before raising RuntimeError"
+        )

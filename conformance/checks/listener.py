@@ -20,27 +20,45 @@ from conformance.trace import Event, only
 
 def _plans(stop_at: int | None = None) -> tuple[ListenerPlan, ...]:
     returns = {} if stop_at is None else {stop_at: True}
-    return (ListenerPlan("a", returns=returns), ListenerPlan(TARGET, target=True),
-            ListenerPlan("z"))
+    return (
+        ListenerPlan("a", returns=returns),
+        ListenerPlan(TARGET, target=True),
+        ListenerPlan("z"),
+    )
 
 
 def _scenarios() -> tuple[Scenario, ...]:
     out = [
         Scenario(f"save_steps={n},runs={r}", save_steps=n, runs=r, listeners=_plans())
-        for n in (1, 2, 3) for r in (0, 1, 4, 7)
+        for n in (1, 2, 3)
+        for r in (0, 1, 4, 7)
     ]
     out += [
-        Scenario("resume at 5, save_steps=2", save_steps=2, runs=5, resume_from=5,
-                 listeners=_plans()),
-        Scenario("resume at 6, save_steps=3, no runs", save_steps=3, runs=0, resume_from=6,
-                 listeners=_plans()),
-        Scenario("increment 2, save_steps=3", save_steps=3, runs=6, increment=2,
-                 listeners=_plans()),
+        Scenario(
+            "resume at 5, save_steps=2", save_steps=2, runs=5, resume_from=5, listeners=_plans()
+        ),
+        Scenario(
+            "resume at 6, save_steps=3, no runs",
+            save_steps=3,
+            runs=0,
+            resume_from=6,
+            listeners=_plans(),
+        ),
+        Scenario(
+            "increment 2, save_steps=3", save_steps=3, runs=6, increment=2, listeners=_plans()
+        ),
         Scenario("stop requested at 3", save_steps=1, runs=8, listeners=_plans(stop_at=3)),
-        Scenario("stop requested at 4, save_steps=2", save_steps=2, runs=8,
-                 listeners=_plans(stop_at=4)),
-        Scenario("save_secs=10,dt=4", save_steps=None, save_secs=10, seconds_per_run=4, runs=9,
-                 listeners=_plans()),
+        Scenario(
+            "stop requested at 4, save_steps=2", save_steps=2, runs=8, listeners=_plans(stop_at=4)
+        ),
+        Scenario(
+            "save_secs=10,dt=4",
+            save_steps=None,
+            save_secs=10,
+            seconds_per_run=4,
+            runs=9,
+            listeners=_plans(),
+        ),
     ]
     return tuple(out)
 
@@ -53,8 +71,9 @@ def _acts(events: list[Event]) -> list[int | None]:
     return [e.step for e in events if e.kind == "act"]
 
 
-def _each_scenario(subject: Subject, clause_id: str,
-                   judge: Callable[[list[Event]], str | None]) -> None:
+def _each_scenario(
+    subject: Subject, clause_id: str, judge: Callable[[list[Event]], str | None]
+) -> None:
     """Run every listener scenario; ``judge`` returns a complaint or None."""
     for scenario in LISTENER_SCENARIOS:
         outcome = subject.run(scenario)
@@ -62,14 +81,22 @@ def _each_scenario(subject: Subject, clause_id: str,
         errors = [e for e in events if e.kind == "error"]
         if errors:
             raise ConformanceFailure(
-                [clause_id], f"the session failed: {errors[0].info.get('type')}: "
-                f"{errors[0].info.get('message')}", observed=_SHOWN(events), expected=[],
-                scenario=scenario.name)
+                [clause_id],
+                f"the session failed: {errors[0].info.get('type')}: "
+                f"{errors[0].info.get('message')}",
+                observed=_SHOWN(events),
+                expected=[],
+                scenario=scenario.name,
+            )
         complaint = judge(events)
         if complaint:
-            raise ConformanceFailure([clause_id], complaint, scenario=scenario.name,
-                                     expected=_expected_view(subject, events),
-                                     observed=_SHOWN(events))
+            raise ConformanceFailure(
+                [clause_id],
+                complaint,
+                scenario=scenario.name,
+                expected=_expected_view(subject, events),
+                observed=_SHOWN(events),
+            )
 
 
 def _every(step: int) -> bool:
@@ -105,12 +132,17 @@ def check_listener_contract(subject: Subject) -> None:
         listener = subject.call(lambda: subject.factory(lambda step: None))
     except Exception as exc:  # noqa: BLE001
         raise ConformanceFailure(
-            ["LSN-0"], f"factory(record) raised {type(exc).__name__}: {exc}") from None
-    missing = [m for m in ("begin", "before_save", "after_save", "end")
-               if not callable(getattr(listener, m, None))]
+            ["LSN-0"], f"factory(record) raised {type(exc).__name__}: {exc}"
+        ) from None
+    missing = [
+        m
+        for m in ("begin", "before_save", "after_save", "end")
+        if not callable(getattr(listener, m, None))
+    ]
     if missing:
         raise ConformanceFailure(
-            ["LSN-0"], f"factory(record) returned {type(listener).__name__}, lacking {missing}")
+            ["LSN-0"], f"factory(record) returned {type(listener).__name__}, lacking {missing}"
+        )
 
 
 @check("acts-after-checkpoint", "listener", ["LSN-1"], requires=["listener-contract"])

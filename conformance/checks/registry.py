@@ -24,10 +24,15 @@ CheckFunc = Callable[["Subject"], None]
 class ConformanceFailure(AssertionError):
     """A clause violated by an implementation, with expected and observed traces."""
 
-    def __init__(self, clause_ids: Sequence[str], detail: str, *,
-                 expected: Sequence[Event] | None = None,
-                 observed: Sequence[Event] | None = None,
-                 scenario: str | None = None) -> None:
+    def __init__(
+        self,
+        clause_ids: Sequence[str],
+        detail: str,
+        *,
+        expected: Sequence[Event] | None = None,
+        observed: Sequence[Event] | None = None,
+        scenario: str | None = None,
+    ) -> None:
         self.clauses = tuple(clause_ids)
         self.detail = detail
         self.expected = list(expected) if expected is not None else None
@@ -39,7 +44,9 @@ class ConformanceFailure(AssertionError):
 
     def __str__(self) -> str:
         head = ", ".join(self.clauses)
-        where = f" [check {self.check_id}" + (f", scenario {self.scenario!r}]" if self.scenario else "]")
+        where = f" [check {self.check_id}" + (
+            f", scenario {self.scenario!r}]" if self.scenario else "]"
+        )
         lines = [f"{head} violated by {self.target}{where}: {self.detail}"]
         lines += [f"  {clause(c)}" for c in self.clauses]
         if self.expected is not None and self.observed is not None:
@@ -79,8 +86,9 @@ HOOK_CHECKS: dict[str, Check] = {}
 LISTENER_CHECKS: dict[str, Check] = {}
 
 
-def check(check_id: str, kind: str, clauses: Sequence[str],
-          requires: Sequence[str] = ()) -> Callable[[CheckFunc], CheckFunc]:
+def check(
+    check_id: str, kind: str, clauses: Sequence[str], requires: Sequence[str] = ()
+) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under ``check_id`` citing ``clauses``."""
     for c in clauses:
         clause(c)  # unknown IDs fail at import, and in the traceability test

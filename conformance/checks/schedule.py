@@ -14,7 +14,8 @@ _SAVES = only("run", "write", "close")
 
 STEP_GRID = tuple(
     Scenario(f"save_steps={n},runs={r}", save_steps=n, runs=r)
-    for n in (1, 2, 3, 5) for r in (0, 1, 4, 7, 10)
+    for n in (1, 2, 3, 5)
+    for r in (0, 1, 4, 7, 10)
 )
 STEP_JUMPS = (
     Scenario("save_steps=5,increment=3", save_steps=5, runs=8, increment=3),
@@ -23,13 +24,30 @@ STEP_JUMPS = (
 )
 SECS = (
     Scenario("save_secs=10,dt=4", save_steps=None, save_secs=10, seconds_per_run=4, runs=8),
-    Scenario("save_secs=10,dt=5 (exact boundary)", save_steps=None, save_secs=10,
-             seconds_per_run=5, runs=6),
+    Scenario(
+        "save_secs=10,dt=5 (exact boundary)",
+        save_steps=None,
+        save_secs=10,
+        seconds_per_run=5,
+        runs=6,
+    ),
     Scenario("save_secs=10,dt=0", save_steps=None, save_secs=10, seconds_per_run=0, runs=5),
-    Scenario("save_secs=3,dt=1,increment=2", save_steps=None, save_secs=3, seconds_per_run=1,
-             runs=7, increment=2),
-    Scenario("secs pass, step never advances", save_steps=None, save_secs=1,
-             seconds_per_run=5, runs=3, increment=0),
+    Scenario(
+        "save_secs=3,dt=1,increment=2",
+        save_steps=None,
+        save_secs=3,
+        seconds_per_run=1,
+        runs=7,
+        increment=2,
+    ),
+    Scenario(
+        "secs pass, step never advances",
+        save_steps=None,
+        save_secs=1,
+        seconds_per_run=5,
+        runs=3,
+        increment=0,
+    ),
 )
 POST_RUN = (
     Scenario("save_steps=1 (every run)", save_steps=1, runs=4),
@@ -63,8 +81,12 @@ def check_schedule_secs(subject: Subject) -> None:
 @check("schedule-post-run-step", "hook", ["SCHED-3"], requires=["constructor-contract"])
 def check_post_run_step(subject: Subject) -> None:
     """The save after a run is at the global step as it is after that run."""
-    subject.expect_same(POST_RUN, only("run", "write"), ["SCHED-3"],
-                        "each run's step and the step of the save that follows it")
+    subject.expect_same(
+        POST_RUN,
+        only("run", "write"),
+        ["SCHED-3"],
+        "each run's step and the step of the save that follows it",
+    )
 
 
 @check("no-double-save", "hook", ["SCHED-4"], requires=["constructor-contract"])
@@ -76,6 +98,9 @@ def check_no_double_save(subject: Subject) -> None:
         if twice:
             events = _SAVES(subject.events(scenario))
             raise ConformanceFailure(
-                ["SCHED-4"], f"saved more than once at step(s) {twice}",
+                ["SCHED-4"],
+                f"saved more than once at step(s) {twice}",
                 expected=_SAVES(expected_trace(scenario)),
-                observed=events, scenario=scenario.name)
+                observed=events,
+                scenario=scenario.name,
+            )

@@ -41,8 +41,9 @@ class SaverBeatsScaffold(Reference):
     """Silently prefers the saver when given both a saver and a scaffold."""
 
     def __init__(self, checkpoint_dir, saver=None, scaffold=None, **kwargs):
-        super().__init__(checkpoint_dir, saver=saver,
-                         scaffold=None if saver is not None else scaffold, **kwargs)
+        super().__init__(
+            checkpoint_dir, saver=saver, scaffold=None if saver is not None else scaffold, **kwargs
+        )
 
 
 class NoGlobalStepIsFine(Reference):
@@ -112,8 +113,9 @@ class FloatStepValue(Reference):
     """Passes global_step_value to listeners as a float."""
 
     def __init__(self, checkpoint_dir, listeners=None, **kwargs):
-        super().__init__(checkpoint_dir, listeners=[_FloatSteps(x) for x in listeners or []],
-                         **kwargs)
+        super().__init__(
+            checkpoint_dir, listeners=[_FloatSteps(x) for x in listeners or []], **kwargs
+        )
 
 
 class StaleStepForListeners(Reference):
@@ -355,8 +357,9 @@ class SwallowsListenerErrors(Reference):
     """Logs and ignores exceptions raised by listeners."""
 
     def __init__(self, checkpoint_dir, listeners=None, **kwargs):
-        super().__init__(checkpoint_dir, listeners=[_Swallowing(x) for x in listeners or []],
-                         **kwargs)
+        super().__init__(
+            checkpoint_dir, listeners=[_Swallowing(x) for x in listeners or []], **kwargs
+        )
 
 
 class _FloatSteps(v1.train.CheckpointSaverListener):

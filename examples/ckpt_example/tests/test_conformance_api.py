@@ -1,8 +1,9 @@
 """How a third-party package runs the kit from its own test suite."""
 
-import conformance
 from ckpt_example.hooks import CountingSaverHook
 from ckpt_example.listeners import exporter
+
+import conformance
 
 
 @conformance.parametrize_hook_checks([CountingSaverHook])
