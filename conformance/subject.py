@@ -108,8 +108,20 @@ class Subject:
             expected = project(expected_trace(scenario))
             if observed != expected:
                 raise ConformanceFailure(
-                    clauses, what, expected=expected, observed=observed, scenario=scenario.name
+                    clauses,
+                    what + _unexpected_error(self.run(scenario), scenario),
+                    expected=expected,
+                    observed=observed,
+                    scenario=scenario.name,
                 )
 
     def events(self, scenario: Scenario) -> list[Event]:
         return self.run(scenario).events
+
+
+def _unexpected_error(outcome: Outcome, scenario: Scenario) -> str:
+    """A note quoting the exception when the session failed where the model did not."""
+    planned = any(e.kind == "error" for e in expected_trace(scenario))
+    if outcome.error is None or planned:
+        return ""
+    return f" (the session raised {type(outcome.error).__name__}: {outcome.error})"

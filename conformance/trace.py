@@ -58,6 +58,20 @@ def only(*kinds: str, who: Iterable[str] | None = None) -> Projection:
     return project
 
 
+def until_created(project: Projection) -> Projection:
+    """Apply ``project`` to the events up to session creation (or the first error)."""
+
+    def head(events: Sequence[Event]) -> list[Event]:
+        out: list[Event] = []
+        for e in events:
+            out.append(e)
+            if e.kind in ("created", "error"):
+                break
+        return project(out)
+
+    return head
+
+
 def render(events: Sequence[Event]) -> str:
     """Events as one line, for messages."""
     return " ".join(str(e) for e in events) or "(nothing)"

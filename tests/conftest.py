@@ -18,3 +18,19 @@ def tf():
     import tensorflow
 
     return tensorflow
+
+
+def _hypothesis_profiles() -> None:
+    """``HYPOTHESIS_PROFILE=ci`` (set by tox) makes property tests derandomized."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # pragma: no cover - hypothesis is a test extra
+        return
+    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("ci", derandomize=True, max_examples=25, **common)
+    settings.register_profile("dev", max_examples=25, **common)
+    settings.register_profile("stress", max_examples=300, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_hypothesis_profiles()

@@ -6,7 +6,7 @@ from conformance.checks.registry import ConformanceFailure, check
 from conformance.model import expected_trace, lifecycle_violations
 from conformance.scenarios import ListenerPlan, Scenario, is_integer
 from conformance.subject import Subject
-from conformance.trace import only
+from conformance.trace import only, until_created
 
 THREE = (ListenerPlan("a"), ListenerPlan("b"), ListenerPlan("c"))
 BASIC = Scenario("basic", save_steps=2, runs=5, listeners=THREE)
@@ -29,7 +29,7 @@ def check_listeners_begin(subject: Subject) -> None:
     """Each listener's begin() runs once, in list order, while ops can still be added."""
     subject.expect_same(
         [BASIC, NO_RUNS],
-        only("begin", "created", "error"),
+        until_created(only("begin", "created", "error")),
         ["LIFE-1"],
         "listeners' begin() calls (each adds an op to the graph)",
     )
@@ -57,17 +57,9 @@ def check_lifecycle_order(subject: Subject) -> None:
 def check_creation_save(subject: Subject) -> None:
     """One save at the starting global step happens while the session is created."""
 
-    def until_created(events: list) -> list:
-        head = []
-        for e in events:
-            head.append(e)
-            if e.kind in ("created", "error"):
-                break
-        return only("before_save", "write", "after_save", "created", "error")(head)
-
     subject.expect_same(
         [BASIC, RESUMED, NO_RUNS],
-        until_created,
+        until_created(only("before_save", "write", "after_save", "created", "error")),
         ["SAVE-1"],
         "the save made while the session is created",
     )
