@@ -44,6 +44,17 @@ def _select(kind: str, checks: Iterable[str] | None) -> list[Check]:
     return [c for c in available if c.id in wanted]
 
 
+def _check(
+    kind: str,
+    factory: Callable[..., Any],
+    timeout: float,
+    expected_failed_checks: Mapping[str, str] | None,
+    checks: Iterable[str] | None,
+) -> ImplementationResult:
+    subject = subject_for(target_from_object(factory, kind), timeout)
+    return run_subject(subject, _select(kind, checks), XfailList(expected_failed_checks))
+
+
 def check_hook(
     factory: Callable[..., Any],
     *,
@@ -52,8 +63,7 @@ def check_hook(
     checks: Iterable[str] | None = None,
 ) -> ImplementationResult:
     """Run the hook checks on ``factory``; never raises for a non-conformant hook."""
-    subject = subject_for(target_from_object(factory, "hook"), timeout)
-    return run_subject(subject, _select("hook", checks), XfailList(expected_failed_checks))
+    return _check("hook", factory, timeout, expected_failed_checks, checks)
 
 
 def check_listener(
@@ -64,8 +74,7 @@ def check_listener(
     checks: Iterable[str] | None = None,
 ) -> ImplementationResult:
     """Run the listener checks on ``factory`` (driven by the reference hook)."""
-    subject = subject_for(target_from_object(factory, "listener"), timeout)
-    return run_subject(subject, _select("listener", checks), XfailList(expected_failed_checks))
+    return _check("listener", factory, timeout, expected_failed_checks, checks)
 
 
 def list_checks(kind: str = "hook") -> list[Check]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from conformance.checks.registry import ConformanceFailure, check
@@ -15,51 +16,63 @@ def _describe(exc: BaseException | None) -> str:
     return "no exception" if exc is None else f"{type(exc).__name__}: {exc}"
 
 
-def _construct(subject: Subject, build_graph: bool, **kwargs: Any) -> BaseException | None:
-    """Construct the hook in a fresh graph (in the subject's worker); return its error."""
+def _in_fresh_graph(
+    subject: Subject, action: Callable[[str], Any], global_step: bool = True
+) -> tuple[Any, BaseException | None]:
+    """Run ``action(checkpoint_dir)`` in a fresh graph, in the subject's worker.
+
+    Returns ``(result, None)``, or ``(None, error)`` when the action raised: for these
+    checks the error is the observation.
+    """
     import tensorflow as tf
 
-    def attempt() -> BaseException | None:
+    def attempt() -> tuple[Any, BaseException | None]:
         with tf.Graph().as_default(), tempfile.TemporaryDirectory() as ckpt_dir:
-            if build_graph:
+            if global_step:
                 tf.compat.v1.train.get_or_create_global_step()
+            else:
+                tf.compat.v1.get_variable("w", initializer=0.0)
             try:
-                subject.factory(ckpt_dir, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - the error is the observation
-                return exc
-            return None
+                return action(ckpt_dir), None
+            except Exception as exc:  # noqa: BLE001
+                return None, exc
 
     return subject.call(attempt)
+
+
+def _expect_error(
+    subject: Subject,
+    clause_id: str,
+    error_type: type[BaseException],
+    what: str,
+    action: Callable[[str], Any],
+    global_step: bool = True,
+) -> None:
+    _, error = _in_fresh_graph(subject, action, global_step)
+    if not isinstance(error, error_type):
+        raise ConformanceFailure(
+            [clause_id], f"{what} gave {_describe(error)}, expected {error_type.__name__}"
+        )
 
 
 @check("constructor-contract", "hook", ["CONS-4"])
 def check_constructor_contract(subject: Subject) -> None:
     """The factory builds a SessionRunHook from checkpoint_dir and keyword options."""
-    import tensorflow as tf
-
     for kwargs in (
         {"save_steps": 1, "listeners": []},
         {"save_secs": 1.0, "listeners": []},
         {"save_steps": 2},
     ):
-
-        def build(kwargs: dict[str, Any] = kwargs) -> Any:
-            with tf.Graph().as_default(), tempfile.TemporaryDirectory() as ckpt_dir:
-                tf.compat.v1.train.get_or_create_global_step()
-                return subject.factory(ckpt_dir, **kwargs)
-
-        try:
-            hook = subject.call(build)
-        except Exception as exc:  # noqa: BLE001
-            raise ConformanceFailure(
-                ["CONS-4"], f"factory(checkpoint_dir, **{kwargs}) raised {_describe(exc)}"
-            ) from None
+        hook, error = _in_fresh_graph(subject, lambda d, kw=kwargs: subject.factory(d, **kw))
+        call = f"factory(checkpoint_dir, **{kwargs})"
+        if error is not None:
+            raise ConformanceFailure(["CONS-4"], f"{call} raised {_describe(error)}")
         missing = [m for m in _HOOK_METHODS if not callable(getattr(hook, m, None))]
         if missing:
             raise ConformanceFailure(
                 ["CONS-4"],
-                f"factory(checkpoint_dir, **{kwargs}) returned {type(hook).__name__}, "
-                f"which lacks SessionRunHook methods {missing}",
+                f"{call} returned {type(hook).__name__}, which lacks SessionRunHook "
+                f"methods {missing}",
             )
 
 
@@ -67,12 +80,13 @@ def check_constructor_contract(subject: Subject) -> None:
 def check_interval_validation(subject: Subject) -> None:
     """Neither or both of save_steps and save_secs is a ValueError."""
     for kwargs in ({"listeners": []}, {"save_steps": 1, "save_secs": 1.0, "listeners": []}):
-        error = _construct(subject, True, **kwargs)
-        if not isinstance(error, ValueError):
-            raise ConformanceFailure(
-                ["CONS-1"],
-                f"factory(checkpoint_dir, **{kwargs}) gave {_describe(error)}, expected ValueError",
-            )
+        _expect_error(
+            subject,
+            "CONS-1",
+            ValueError,
+            f"factory(checkpoint_dir, **{kwargs})",
+            lambda d, kw=kwargs: subject.factory(d, **kw),
+        )
 
 
 @check("constructor-saver-and-scaffold", "hook", ["CONS-2"], requires=["constructor-contract"])
@@ -80,29 +94,19 @@ def check_saver_and_scaffold(subject: Subject) -> None:
     """Passing both a saver and a scaffold is a ValueError."""
     import tensorflow as tf
 
-    def attempt() -> BaseException | None:
-        v1 = tf.compat.v1
-        with tf.Graph().as_default(), tempfile.TemporaryDirectory() as ckpt_dir:
-            v1.train.get_or_create_global_step()
-            saver = v1.train.Saver()
-            try:
-                subject.factory(
-                    ckpt_dir,
-                    save_steps=1,
-                    listeners=[],
-                    saver=saver,
-                    scaffold=v1.train.Scaffold(saver=saver),
-                )
-            except Exception as exc:  # noqa: BLE001
-                return exc
-            return None
+    v1 = tf.compat.v1
 
-    error = subject.call(attempt)
-    if not isinstance(error, ValueError):
-        raise ConformanceFailure(
-            ["CONS-2"],
-            f"factory(..., saver=..., scaffold=...) gave {_describe(error)}, expected ValueError",
+    def construct(ckpt_dir: str) -> Any:
+        saver = v1.train.Saver()
+        return subject.factory(
+            ckpt_dir,
+            save_steps=1,
+            listeners=[],
+            saver=saver,
+            scaffold=v1.train.Scaffold(saver=saver),
         )
+
+    _expect_error(subject, "CONS-2", ValueError, "factory(..., saver=..., scaffold=...)", construct)
 
 
 @check("begin-without-global-step", "hook", ["CONS-3"], requires=["constructor-contract"])
@@ -116,22 +120,12 @@ def check_missing_global_step(subject: Subject) -> None:
         def begin(self) -> None:
             begun.append("begin")
 
-    def attempt() -> BaseException | None:
-        with tf.Graph().as_default(), tempfile.TemporaryDirectory() as ckpt_dir:
-            tf.compat.v1.get_variable("w", initializer=0.0)
-            hook = subject.factory(ckpt_dir, save_steps=1, listeners=[Listener()])
-            try:
-                hook.begin()
-            except Exception as exc:  # noqa: BLE001
-                return exc
-            return None
+    def begin(ckpt_dir: str) -> None:
+        subject.factory(ckpt_dir, save_steps=1, listeners=[Listener()]).begin()
 
-    error = subject.call(attempt)
-    if not isinstance(error, RuntimeError):
-        raise ConformanceFailure(
-            ["CONS-3"],
-            f"begin() without a global step gave {_describe(error)}, expected RuntimeError",
-        )
+    _expect_error(
+        subject, "CONS-3", RuntimeError, "begin() without a global step", begin, global_step=False
+    )
     if begun:
         raise ConformanceFailure(
             ["CONS-3"], "begin() called a listener's begin() before raising RuntimeError"
