@@ -135,6 +135,8 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         "conformance.plugin",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:warnings",  # Python's default filters: no TensorFlow deprecation noise
         "-c",
         os.devnull,
         "--rootdir",

@@ -161,6 +161,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(fixture, params)
 
 
+def _is_placeholder(item: pytest.Item) -> bool:
+    """The item pytest makes for an empty parameter set (a kind with no target)."""
+    if not item.name.startswith(("test_hook[", "test_listener[")):
+        return False
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and not any(isinstance(v, Case) for v in callspec.params.values())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect placeholders instead of reporting a noise skip."""
+    if config.stash.get(kit_key, None) is None:
+        return
+    placeholders = [item for item in items if _is_placeholder(item)]
+    if placeholders:
+        config.hook.pytest_deselected(items=placeholders)
+        items[:] = [item for item in items if item not in placeholders]
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     kit = config.stash.get(kit_key, None)
     if kit is None or not kit.results:
