@@ -33,8 +33,8 @@ def subject_for(target: Target, timeout: float = DEFAULT_TIMEOUT) -> Subject:
     return subject
 
 
-def _select(kind: str, checks: Iterable[str] | None) -> list[Check]:
-    available = all_checks(kind)
+def _select(kind: str, checks: Iterable[str] | None, distributed: bool = False) -> list[Check]:
+    available = all_checks(kind, distributed)
     if checks is None:
         return available
     wanted = list(checks)
@@ -50,9 +50,11 @@ def _check(
     timeout: float,
     expected_failed_checks: Mapping[str, str] | None,
     checks: Iterable[str] | None,
+    distributed: bool = False,
 ) -> ImplementationResult:
     subject = subject_for(target_from_object(factory, kind), timeout)
-    return run_subject(subject, _select(kind, checks), XfailList(expected_failed_checks))
+    selected = _select(kind, checks, distributed)
+    return run_subject(subject, selected, XfailList(expected_failed_checks))
 
 
 def check_hook(
@@ -61,9 +63,14 @@ def check_hook(
     timeout: float = DEFAULT_TIMEOUT,
     expected_failed_checks: Mapping[str, str] | None = None,
     checks: Iterable[str] | None = None,
+    distributed: bool = False,
 ) -> ImplementationResult:
-    """Run the hook checks on ``factory``; never raises for a non-conformant hook."""
-    return _check("hook", factory, timeout, expected_failed_checks, checks)
+    """Run the hook checks on ``factory``; never raises for a non-conformant hook.
+
+    ``distributed=True`` adds the opt-in group run on a local cluster (spec DIST-*);
+    the factory must then be importable by its ``module:qualname``.
+    """
+    return _check("hook", factory, timeout, expected_failed_checks, checks, distributed)
 
 
 def check_listener(
@@ -77,9 +84,9 @@ def check_listener(
     return _check("listener", factory, timeout, expected_failed_checks, checks)
 
 
-def list_checks(kind: str = "hook") -> list[Check]:
-    """Every registered check of ``kind`` ("hook" or "listener")."""
-    return all_checks(kind)
+def list_checks(kind: str = "hook", distributed: bool = False) -> list[Check]:
+    """Every registered check of ``kind`` ("hook" or "listener"), opt-in group if asked."""
+    return all_checks(kind, distributed)
 
 
 def raise_for_pytest(result: CheckResult) -> None:
@@ -119,6 +126,7 @@ def _parametrize(
     factories: Iterable[Callable[..., Any]],
     expected_failed_checks: Mapping[str, str] | None,
     timeout: float,
+    distributed: bool = False,
 ) -> Any:
     import pytest
 
@@ -126,7 +134,7 @@ def _parametrize(
     params = []
     for factory in factories:
         target = target_from_object(factory, kind)
-        for check in all_checks(kind):
+        for check in all_checks(kind, distributed):
             params.append(
                 pytest.param(
                     factory,
@@ -143,9 +151,10 @@ def parametrize_hook_checks(
     *,
     expected_failed_checks: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    distributed: bool = False,
 ) -> Any:
     """Decorate ``def test(hook, check): check(hook)`` with one case per hook and check."""
-    return _parametrize("hook", "hook", factories, expected_failed_checks, timeout)
+    return _parametrize("hook", "hook", factories, expected_failed_checks, timeout, distributed)
 
 
 def parametrize_listener_checks(

@@ -28,7 +28,7 @@ class Clause:
 
     id: str
     level: Level
-    subject: str  # "hook" or "listener"
+    subject: str  # "hook", "listener" or "distributed" (the spec file it lives in)
     text: str
 
     def __str__(self) -> str:
@@ -266,6 +266,50 @@ CLAUSES: dict[str, Clause] = {
             "listener",
             "In replicated training, only listeners attached to the chief's hook "
             "SHOULD request a stop.",
+        ),
+        # --- replicated training (spec/distributed.md)
+        _c(
+            "DIST-1",
+            "MUST",
+            "distributed",
+            "In between-graph replication, only the chief's hook MUST write checkpoints "
+            "and call listeners; a hook constructed on any other task MUST do neither.",
+        ),
+        _c(
+            "DIST-2",
+            "MUST",
+            "distributed",
+            "Each checkpoint MUST hold the parameter-server variables as they are at the "
+            "global step in its name, also when other replicas advance the global step "
+            "between the chief's runs.",
+        ),
+        _c(
+            "DIST-3",
+            "MUST",
+            "distributed",
+            "On the chief, the hook MUST satisfy the hook clauses with the global step as "
+            "the chief reads it after each run, however far other replicas moved it.",
+        ),
+        _c(
+            "DIST-4",
+            "MUST",
+            "distributed",
+            "A stop requested by a chief listener MUST stop the chief after that run and "
+            "MUST NOT stop the other workers, which stop by their own condition.",
+        ),
+        _c(
+            "DIST-5",
+            "MUST",
+            "distributed",
+            "A fresh cluster whose chief restores the chief's last checkpoint MUST resume "
+            "at that checkpoint's step: the creation save is at that step.",
+        ),
+        _c(
+            "DIST-6",
+            "SHOULD",
+            "distributed",
+            "Listeners that act (evaluate, export) SHOULD be attached only to the chief's "
+            "hook, so the work is not repeated on every worker.",
         ),
     )
 }

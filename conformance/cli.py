@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="time budget of one check (default 60)",
     )
     parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="also run the distributed checks (DIST-*) on a local TensorFlow cluster: "
+        "one ps, a chief and one worker on 127.0.0.1",
+    )
+    parser.add_argument(
         "-k",
         metavar="EXPR",
         dest="keyword",
@@ -159,6 +165,8 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--ckpt-xfail-file", args.xfail_file]
     if args.junitxml:
         argv += ["--junitxml", args.junitxml]
+    if args.distributed:
+        argv.append("--ckpt-distributed")
     if args.keyword:
         argv += ["-k", args.keyword]
     return argv

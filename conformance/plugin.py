@@ -27,6 +27,7 @@ class KitSession:
     timeout: float
     xfails: Any
     json_path: str | None
+    distributed: bool = False
     results: dict[tuple[str, str], ImplementationResult] = field(default_factory=dict)
 
     def record(self, target: str, kind: str, result: Any) -> None:
@@ -74,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="expected failures: one 'CHECK-ID-PREFIX reason' per line",
     )
+    group.addoption(
+        "--ckpt-distributed",
+        action="store_true",
+        default=False,
+        help="also run the distributed checks on a local TensorFlow cluster",
+    )
     group.addoption("--ckpt-json", default=None, metavar="PATH", help="write the JSON report here")
 
 
@@ -109,7 +116,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except (TargetError, XfailFileError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[kit_key] = KitSession(
-        hook_targets, listener_targets, timeout or 60.0, xfails, config.getoption("--ckpt-json")
+        hook_targets,
+        listener_targets,
+        timeout or 60.0,
+        xfails,
+        config.getoption("--ckpt-json"),
+        config.getoption("--ckpt-distributed"),
     )
 
 
@@ -156,7 +168,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 marks=[pytest.mark.ckpt_clause(*check.clauses)],
             )
             for target in _targets(kit, kind)
-            for check in all_checks(kind)
+            for check in all_checks(kind, kit.distributed)
         ]
         metafunc.parametrize(fixture, params)
 

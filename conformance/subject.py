@@ -37,6 +37,7 @@ class Subject:
     hung_in: str | None = None
     results: dict[str, str] = field(default_factory=dict, repr=False)
     deadline: float | None = None  # perf_counter() time the current check must end by
+    _distributed: Any = field(default=None, repr=False)
 
     def start_check(self) -> None:
         """Give the check about to run its own ``timeout`` budget."""
@@ -76,6 +77,14 @@ class Subject:
                 )
             self._cache[scenario] = outcome
         return self._cache[scenario]
+
+    def distributed(self) -> Any:
+        """Run (once) the two local clusters of the distributed group for this hook."""
+        if self._distributed is None:
+            from conformance.distributed.run import run_distributed
+
+            self._distributed = run_distributed(self.target, deadline=self.timeout)
+        return self._distributed
 
     def call(self, func: Callable[[], Any]) -> Any:
         """Run ``func`` in a worker thread under the timeout; re-raise its exception."""

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -15,13 +17,13 @@ EXAMPLE = os.path.join(REPO, "examples", "ckpt_example")
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory):
+def outside():
     """A directory outside the repo with the example package laid out in ``site/``.
 
     The package is pure Python, so copying it is what installing it would do (and
     works in virtualenvs made without pip, as tox-uv makes them).
     """
-    root = tmp_path_factory.mktemp("outside")
+    root = Path(tempfile.mkdtemp(prefix="ckpt-example-"))  # not under .tox/ in the repo
     site = root / "site"
     shutil.copytree(os.path.join(EXAMPLE, "ckpt_example"), site / "ckpt_example")
     shutil.copy(os.path.join(EXAMPLE, "tests", "test_conformance_api.py"), root)

@@ -75,3 +75,23 @@ def test_should_only_defects_keep_the_verdict_conformant():
     for result in (hook, listener):
         assert [c.outcome for c in result.checks] == ["failed"]
         assert result.conformant
+
+
+DISTRIBUTED = list(broken_hooks.DISTRIBUTED_CAUGHT_BY.items())
+
+
+def test_every_distributed_check_rejects_some_broken_hook():
+    declared = set().union(*broken_hooks.DISTRIBUTED_CAUGHT_BY.values())
+    wanted = {c.id for c in list_checks("hook", distributed=True) if c.group == "distributed"}
+    assert declared == wanted
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize(
+    ("impl", "checks"), DISTRIBUTED, ids=[name_of(impl).split(":")[1] for impl, _ in DISTRIBUTED]
+)
+def test_broken_hook_is_rejected_on_a_cluster(impl, checks):
+    result = check_hook(impl, checks=checks, distributed=True)
+    for outcome in result.checks:
+        assert outcome.outcome == "failed", (outcome.check_id, outcome.message)
+        assert outcome.violated[0] in outcome.message.splitlines()[0]

@@ -11,6 +11,7 @@ CHECK_MODULES = (
     "conformance.checks.schedule",
     "conformance.checks.ending",
     "conformance.checks.listener",
+    "conformance.checks.distributed",
 )
 
 

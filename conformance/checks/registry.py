@@ -65,6 +65,7 @@ class Check:
     clauses: tuple[str, ...]
     func: CheckFunc
     requires: tuple[str, ...] = ()
+    group: str = "core"  # "distributed" checks are opt-in
 
     @property
     def level(self) -> Level:
@@ -87,7 +88,11 @@ LISTENER_CHECKS: dict[str, Check] = {}
 
 
 def check(
-    check_id: str, kind: str, clauses: Sequence[str], requires: Sequence[str] = ()
+    check_id: str,
+    kind: str,
+    clauses: Sequence[str],
+    requires: Sequence[str] = (),
+    group: str = "core",
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under ``check_id`` citing ``clauses``."""
     for c in clauses:
@@ -97,15 +102,16 @@ def check(
         table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
         if check_id in table:
             raise ValueError(f"duplicate check id {check_id!r}")
-        table[check_id] = Check(check_id, kind, tuple(clauses), func, tuple(requires))
+        table[check_id] = Check(check_id, kind, tuple(clauses), func, tuple(requires), group)
         return func
 
     return register
 
 
-def all_checks(kind: str) -> list[Check]:
-    """The registered checks of one kind, in registration (spec) order."""
+def all_checks(kind: str, distributed: bool = False) -> list[Check]:
+    """The registered checks of one kind, in spec order; the opt-in group if asked."""
     from conformance.checks import load_all
 
     load_all()
-    return list((HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS).values())
+    table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
+    return [c for c in table.values() if c.group == "core" or distributed]

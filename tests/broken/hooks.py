@@ -425,6 +425,20 @@ class AssumesStartAtZero(Reference):
         self._trigger.last_step = 0 if self._trigger.last_step else self._trigger.last_step
 
 
+class BeginsListenersWhenConstructed(Reference):
+    """Calls listeners' begin() from its constructor, so also on non-chief tasks."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(checkpoint_dir, listeners=listeners, **kwargs)
+        for listener in self._listeners:
+            listener.begin()
+
+    def begin(self):
+        self._global_step = v1.train.get_global_step()
+        if self._global_step is None:
+            raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
+
+
 class HangsAfterFirstRun(Reference):
     """Hangs (sleeps for an hour) in its first after_run()."""
 
@@ -464,4 +478,13 @@ CAUGHT_BY: dict[Any, set[str]] = {
     SwallowsListenerErrors: {"listener-errors-propagate"},
     WritesDespiteBeforeSaveError: {"no-write-after-failed-before-save"},
     AssumesStartAtZero: {"resume-schedule"},
+}
+
+
+#: Caught only on a real cluster (the opt-in distributed group); slow, so kept apart.
+DISTRIBUTED_CAUGHT_BY: dict[Any, set[str]] = {
+    BeginsListenersWhenConstructed: {"distributed-chief-only"},
+    StaleFetchedStep: {"distributed-checkpoint-content", "distributed-chief-lifecycle"},
+    IgnoresStopRequests: {"distributed-stop-request"},
+    AssumesStartAtZero: {"distributed-resume"},
 }

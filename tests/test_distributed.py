@@ -1,0 +1,125 @@
+"""The distributed group on a real local cluster: verdicts, hangs, no orphans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conformance.api import check_hook
+from tests.broken import hooks as broken_hooks
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.distributed
+NODE = "conformance.distributed.node"
+
+
+def _tasks() -> list[int]:
+    """PIDs of cluster tasks still alive on this machine."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if NODE.encode() in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _gone_within(seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while _tasks() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return _tasks()
+
+
+def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
+    report = tmp_path / "r.json"
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "-q",
+            "--distributed",
+            "-k",
+            "distributed",
+            "--hook",
+            "tensorflow:compat.v1.train.CheckpointSaverHook",
+            "--hook",
+            "reference_impl:CheckpointSaverHook",
+            "--json",
+            str(report),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    for impl in json.loads(report.read_text())["implementations"]:
+        assert [(c["id"], c["outcome"]) for c in impl["checks"]] == [
+            (c, "passed")
+            for c in (
+                "distributed-chief-only",
+                "distributed-checkpoint-content",
+                "distributed-chief-lifecycle",
+                "distributed-stop-request",
+                "distributed-resume",
+            )
+        ]
+    assert _gone_within(10) == []
+
+
+def test_a_hanging_chief_is_named_and_every_task_is_killed():
+    result = check_hook(
+        broken_hooks.HangsAfterFirstRun,
+        checks=["distributed-chief-only"],
+        distributed=True,
+        timeout=30,
+    )
+    [outcome] = result.checks
+    assert outcome.outcome == "failed"
+    assert "the chief task did not finish within the deadline" in outcome.message
+    assert _gone_within(10) == []
+
+
+def test_killing_the_kit_leaves_no_task_behind():
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+    kit = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "-q",
+            "--distributed",
+            "-k",
+            "distributed",
+            "--hook",
+            "tests.broken.hooks:HangsAfterFirstRun",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_tasks()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_tasks()) >= 3, "the cluster never started"
+        kit.send_signal(signal.SIGKILL)  # no atexit, no finally: only PDEATHSIG is left
+        kit.wait(timeout=30)
+        assert _gone_within(15) == []
+    finally:
+        if kit.poll() is None:
+            kit.kill()
