@@ -123,3 +123,28 @@ def test_killing_the_kit_leaves_no_task_behind():
     finally:
         if kit.poll() is None:
             kit.kill()
+
+
+def test_the_chief_only_example_runs(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(REPO, "examples", "chief_only_training.py"),
+            "--steps",
+            "10",
+            "--dir",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    tasks = {line["task"]: line for line in lines if "task" in line}
+    saw = tasks["worker:0"]["listener_saw"]  # the chief; steps depend on interleaving
+    assert tasks["worker:0"]["chief"] and saw[0] == 0 and saw[-1] >= 10
+    assert tasks["worker:1"]["listener_saw"] == []  # DIST-1: nothing on the worker
+    assert lines[-1]["checkpoints"] == [f"model.ckpt-{step}" for step in saw][-5:]
