@@ -40,27 +40,27 @@ def _gone_within(seconds: float) -> list[int]:
     return _tasks()
 
 
+KIT_ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def _kit(*args: str) -> list[str]:
+    """The kit's command line, running the distributed group only."""
+    return [sys.executable, "-m", "conformance", "-q", "--distributed", "-k", "distributed", *args]
+
+
 def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
     report = tmp_path / "r.json"
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "-q",
-            "--distributed",
-            "-k",
-            "distributed",
+        _kit(
             "--hook",
             "tensorflow:compat.v1.train.CheckpointSaverHook",
             "--hook",
             "reference_impl:CheckpointSaverHook",
             "--json",
             str(report),
-        ],
+        ),
         cwd=REPO,
-        env=env,
+        env=KIT_ENV,
         capture_output=True,
         text=True,
         timeout=600,
@@ -94,21 +94,10 @@ def test_a_hanging_chief_is_named_and_every_task_is_killed():
 
 
 def test_killing_the_kit_leaves_no_task_behind():
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
     kit = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "-q",
-            "--distributed",
-            "-k",
-            "distributed",
-            "--hook",
-            "tests.broken.hooks:HangsAfterFirstRun",
-        ],
+        _kit("--hook", "tests.broken.hooks:HangsAfterFirstRun"),
         cwd=REPO,
-        env=env,
+        env=KIT_ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

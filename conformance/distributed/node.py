@@ -28,7 +28,10 @@ import select
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
+
+from conformance.trace import Event
 
 PR_SET_PDEATHSIG = 1
 
@@ -118,7 +121,6 @@ def run_training_task(plan: dict[str, Any]) -> None:
 
     from conformance import scenarios as sc
     from conformance.targets import load_target
-    from conformance.trace import Event
 
     v1 = tf.compat.v1
     task = 0 if plan["role"] == "chief" else 1
@@ -154,23 +156,11 @@ def run_training_task(plan: dict[str, Any]) -> None:
                 hook = factory(
                     spec["checkpoint_dir"], save_steps=spec["save_steps"], listeners=listeners
                 )
+                session = _Session(tf, server, spec, hook, advance, global_step, peer, recorder)
                 if task == 0:
-                    _chief_session(
-                        tf, server, spec, hook, advance, global_step, peer, recorder, Event
-                    )
+                    _chief_session(session)
                 else:
-                    _worker_session(
-                        tf,
-                        server,
-                        spec,
-                        hook,
-                        advance,
-                        global_step,
-                        peer,
-                        recorder,
-                        Event,
-                        result["scenarios"][spec["name"]],
-                    )
+                    _worker_session(session, result["scenarios"][spec["name"]])
         except BaseException as exc:  # noqa: BLE001 - reported to the kit, not raised
             events.append(
                 Event("error", info={"type": type(exc).__name__, "message": str(exc)[:500]})
@@ -189,63 +179,57 @@ def _release_worker(peer: Peer) -> None:
         peer.send(b"E")
 
 
-def _chief_session(
-    tf: Any,
-    server: Any,
-    spec: dict[str, Any],
-    hook: Any,
-    advance: Any,
-    global_step: Any,
-    peer: Peer,
-    recorder: Any,
-    Event: Any,
-) -> None:
-    class Lockstep(tf.compat.v1.train.SessionRunHook):
+@dataclass
+class _Session:
+    """What one task's training session needs: its graph pieces, peer and recorder."""
+
+    tf: Any
+    server: Any
+    spec: dict[str, Any]
+    hook: Any
+    advance: Any
+    global_step: Any
+    peer: Peer
+    recorder: Any
+
+
+def _chief_session(s: _Session) -> None:
+    class Lockstep(s.tf.compat.v1.train.SessionRunHook):
         """Advance by the chief's increment, then have the worker run one step."""
 
         def after_create_session(self, session: Any, coord: Any) -> None:
-            self._advance = session.make_callable(advance)
-            self._read = session.make_callable(global_step)
+            self._advance = session.make_callable(s.advance)
+            self._read = session.make_callable(s.global_step)
 
         def after_run(self, run_context: Any, run_values: Any) -> None:
             self._advance()
-            peer.send(b"G")
-            peer.expect(b"D")
-            recorder.add(Event("run", step=int(self._read())))
+            s.peer.send(b"G")
+            s.peer.expect(b"D")
+            s.recorder.add(Event("run", step=int(self._read())))
 
-    with _session(tf, server, 0, spec["checkpoint_dir"], [Lockstep(), hook]) as sess:
-        recorder.add(Event("created"))
-        peer.send(b"S")
-        peer.expect(b"R")
-        for _ in range(spec["runs"]):
-            sess.run(global_step)  # the training run; the step moves in the hooks
+    hooks = [Lockstep(), s.hook]
+    with _session(s.tf, s.server, 0, s.spec["checkpoint_dir"], hooks) as sess:
+        s.recorder.add(Event("created"))
+        s.peer.send(b"S")
+        s.peer.expect(b"R")
+        for _ in range(s.spec["runs"]):
+            sess.run(s.global_step)  # the training run; the step moves in the hooks
             if sess.should_stop():
-                recorder.add(Event("stopped"))
+                s.recorder.add(Event("stopped"))
                 break
-        recorder.add(Event("close"))
-    peer.send(b"G")  # one more worker step after the chief has stopped (DIST-4)
-    peer.expect(b"D")
-    peer.send(b"E")
+        s.recorder.add(Event("close"))
+    s.peer.send(b"G")  # one more worker step after the chief has stopped (DIST-4)
+    s.peer.expect(b"D")
+    s.peer.send(b"E")
 
 
-def _worker_session(
-    tf: Any,
-    server: Any,
-    spec: dict[str, Any],
-    hook: Any,
-    advance: Any,
-    global_step: Any,
-    peer: Peer,
-    recorder: Any,
-    Event: Any,
-    out: dict[str, Any],
-) -> None:
-    with _session(tf, server, 1, spec["checkpoint_dir"], [hook]) as sess:
-        peer.send(b"R")
-        while peer.expect(b"G", b"E") == b"G":
-            sess.run(advance)
-            recorder.add(Event("run", step=int(sess.run(global_step))))
-            peer.send(b"D")
+def _worker_session(s: _Session, out: dict[str, Any]) -> None:
+    with _session(s.tf, s.server, 1, s.spec["checkpoint_dir"], [s.hook]) as sess:
+        s.peer.send(b"R")
+        while s.peer.expect(b"G", b"E") == b"G":
+            sess.run(s.advance)
+            s.recorder.add(Event("run", step=int(sess.run(s.global_step))))
+            s.peer.send(b"D")
         out["should_stop"] = bool(sess.should_stop())
 
 
