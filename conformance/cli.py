@@ -15,13 +15,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING_RAN = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, documented exit code
+    def error(self, message: str) -> NoReturn:  # one line, documented exit code
         self.exit(EXIT_USAGE, f"ckpt-conformance: error: {message} (see --help)\n")
 
 

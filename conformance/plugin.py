@@ -104,15 +104,13 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         xfail_path = config.getoption("--ckpt-xfail-file")
         xfails = XfailList.from_file(xfail_path) if xfail_path else XfailList()
-        if not hooks and not listeners:
-            hook_names, listener_names, loaded = list(DEFAULT_HOOKS), list(DEFAULT_LISTENERS), False
-        else:
-            hook_names, listener_names, loaded = hooks, listeners, True
-        if loaded:  # named on the command line: fail fast, in one line
-            hook_targets = [load_target(t, "hook") for t in hook_names]
-            listener_targets = [load_target(t, "listener") for t in listener_names]
-        else:  # defaults: loaded lazily, so a plain pytest run never imports TensorFlow
-            hook_targets, listener_targets = hook_names, listener_names
+        hook_targets: list[Any]
+        listener_targets: list[Any]
+        if hooks or listeners:  # named on the command line: fail fast, in one line
+            hook_targets = [load_target(t, "hook") for t in hooks]
+            listener_targets = [load_target(t, "listener") for t in listeners]
+        else:  # defaults, by name: loaded lazily, so plain pytest never imports TensorFlow
+            hook_targets, listener_targets = list(DEFAULT_HOOKS), list(DEFAULT_LISTENERS)
     except (TargetError, XfailFileError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[kit_key] = KitSession(
