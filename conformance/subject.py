@@ -83,7 +83,8 @@ class Subject:
         if self._distributed is None:
             from conformance.distributed.run import run_distributed
 
-            self._distributed = run_distributed(self.target, deadline=self.timeout)
+            # Each cluster starts three TensorFlow processes: twice a check's budget.
+            self._distributed = run_distributed(self.target, deadline=2 * self.timeout)
         return self._distributed
 
     def call(self, func: Callable[[], Any]) -> Any:
