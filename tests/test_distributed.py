@@ -134,6 +134,7 @@ def test_the_chief_only_example_runs(tmp_path):
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     tasks = {line["task"]: line for line in lines if "task" in line}
     saw = tasks["worker:0"]["listener_saw"]  # the chief; steps depend on interleaving
-    assert tasks["worker:0"]["chief"] and saw[0] == 0 and saw[-1] >= 10
+    # The worker may run every step before the chief's creation save: then saw == [10].
+    assert tasks["worker:0"]["chief"] and saw and saw[-1] >= 10
     assert tasks["worker:1"]["listener_saw"] == []  # DIST-1: nothing on the worker
     assert lines[-1]["checkpoints"] == [f"model.ckpt-{step}" for step in saw][-5:]
