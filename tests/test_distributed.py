@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -19,14 +20,27 @@ pytestmark = pytest.mark.distributed
 NODE = "conformance.distributed.node"
 
 
+TAG = f"CKPT_CONFORMANCE_TEST_TAG={uuid.uuid4().hex}"  # marks this run's tasks only
+
+
+@pytest.fixture(autouse=True)
+def _tagged(monkeypatch):
+    """Tasks inherit the tag, so other jobs' clusters on this machine are not counted."""
+    name, value = TAG.split("=")
+    monkeypatch.setenv(name, value)
+
+
 def _tasks() -> list[int]:
-    """PIDs of cluster tasks still alive on this machine."""
+    """PIDs of this run's cluster tasks still alive."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if NODE.encode() in f.read():
+                    if NODE.encode() not in f.read():
+                        continue
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if TAG.encode() in f.read().split(b"\0"):
                         pids.append(int(entry))
             except OSError:
                 continue
@@ -40,7 +54,8 @@ def _gone_within(seconds: float) -> list[int]:
     return _tasks()
 
 
-KIT_ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+def _kit_env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def _kit(*args: str) -> list[str]:
@@ -60,7 +75,7 @@ def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
             str(report),
         ),
         cwd=REPO,
-        env=KIT_ENV,
+        env=_kit_env(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -97,7 +112,7 @@ def test_killing_the_kit_leaves_no_task_behind():
     kit = subprocess.Popen(
         _kit("--hook", "tests.broken.hooks:HangsAfterFirstRun"),
         cwd=REPO,
-        env=KIT_ENV,
+        env=_kit_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
