@@ -11,15 +11,19 @@ from pathlib import Path
 
 
 def main(root: str) -> int:
-    dirs = sorted(str(d) for d in Path(root).glob("py311-tf*") if any(d.glob(".coverage*")))
-    if not dirs:
+    # pytest-cov leaves one ".coverage" per environment (its parallel files merged), which
+    # a directory argument would not pick up: name the data files themselves.
+    files = sorted(str(f) for f in Path(root).glob("py311-tf*/.coverage*") if f.is_file())
+    if not files:
         print(
             f"combine_coverage: no data under {root}/; run a py311-tf* environment first",
             file=sys.stderr,
         )
         return 2
-    print(f"combine_coverage: {', '.join(Path(d).name for d in dirs)}")
-    return subprocess.call(["coverage", "combine", "--keep", "--quiet", *dirs])
+    print(f"combine_coverage: {', '.join(sorted({Path(f).parent.name for f in files}))}")
+    return subprocess.call(
+        [sys.executable, "-m", "coverage", "combine", "--keep", "--quiet", *files]
+    )
 
 
 if __name__ == "__main__":
