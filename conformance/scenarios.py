@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.trace import Event, Trace
@@ -73,9 +73,6 @@ class Scenario:
     resume_from: int | None = None
     listeners: tuple[ListenerPlan, ...] = (ListenerPlan("a"), ListenerPlan("b"))
     training_raises_at_run: int | None = None
-
-    def with_(self, **changes: Any) -> Scenario:
-        return replace(self, **changes)
 
     @property
     def start_step(self) -> int:

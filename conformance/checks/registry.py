@@ -78,10 +78,6 @@ class Check:
         """The first line of the check's docstring."""
         return (self.func.__doc__ or "").strip().splitlines()[0]
 
-    @property
-    def marker_name(self) -> str:
-        return "ckpt_clause"
-
 
 HOOK_CHECKS: dict[str, Check] = {}
 LISTENER_CHECKS: dict[str, Check] = {}
