@@ -4,7 +4,7 @@
 
 Three loops over one tiny graph, interleaved round by round so that machine noise hits
 all of them alike: a bare ``MonitoredSession``, the same with TensorFlow's
-``CheckpointSaverHook`` and with ``reference_impl.CheckpointSaverHook`` (each with a
+``CheckpointSaverHook`` and with ``ckpt_reference.CheckpointSaverHook`` (each with a
 no-op listener and ``save_steps=100000``, so no save happens while timing). It prints
 the median per-step time of each and the ratio of overheads
 ``(reference - bare) / (tensorflow - bare)``; the target is <= 0.5.
@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf
 
-from reference_impl import CheckpointSaverHook as ReferenceHook
+from ckpt_reference import CheckpointSaverHook as ReferenceHook
 
 v1 = tf.compat.v1
 TFHook = v1.train.CheckpointSaverHook

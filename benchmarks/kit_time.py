@@ -1,6 +1,6 @@
 """Wall time of one full kit run against one hook, as a ratio to importing TensorFlow.
 
-    python benchmarks/kit_time.py [--hook reference_impl:CheckpointSaverHook] [--rounds 3]
+    python benchmarks/kit_time.py [--hook ckpt_reference:CheckpointSaverHook] [--rounds 3]
 
 Interleaves, round by round, a bare ``python -c "import tensorflow"`` and a full
 ``ckpt-conformance --hook HOOK`` run (both fresh processes, so both pay the import),
@@ -32,7 +32,7 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hook", default="reference_impl:CheckpointSaverHook")
+    parser.add_argument("--hook", default="ckpt_reference:CheckpointSaverHook")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -42,7 +42,7 @@ def main() -> None:
         imports.append(_timed([sys.executable, "-c", "import tensorflow"], env))
         kits.append(
             _timed(
-                [sys.executable, "-m", "conformance", "-q", "--hook", args.hook, "--json", report],
+                [sys.executable, "-m", "ckpt_conformance", "-q", "--hook", args.hook, "--json", report],
                 env,
             )
         )

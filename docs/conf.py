@@ -7,8 +7,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "_ext"))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from conformance._version import __version__  # noqa: E402
-from conformance.clauses import SPEC_VERSION  # noqa: E402
+from ckpt_conformance._version import __version__  # noqa: E402
+from ckpt_conformance.clauses import SPEC_VERSION  # noqa: E402
 
 project = "ckpt-conformance"
 author = "ckpt-conformance developers"

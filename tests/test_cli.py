@@ -19,7 +19,7 @@ def run_cli(*args, cwd=None, extra_path=()):
     env["PYTHONPATH"] = os.pathsep.join([REPO, *extra_path])
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
+        [sys.executable, "-m", "ckpt_conformance", *args],
         cwd=cwd or REPO,
         env=env,
         capture_output=True,
@@ -42,7 +42,7 @@ def _one_line_error(proc, code, *fragments):
     [
         (["--hook", "nocolon"], ["expected 'module:attribute'"]),
         (["--hook", "no_such_module_xyz:Hook"], ["module 'no_such_module_xyz' not found"]),
-        (["--hook", "conformance:NoSuchHook"], ["'NoSuchHook' not found"]),
+        (["--hook", "ckpt_conformance:NoSuchHook"], ["'NoSuchHook' not found"]),
         (["--hook", "tests.bad_targets:hook_without_listeners"], ["does not fit the contract"]),
         (["--hook", "tests.bad_targets:not_callable"], ["not callable"]),
         (["--listener", "tests.bad_targets:listener_with_two_args"], ["factory(record)"]),
@@ -69,7 +69,7 @@ def test_bad_xfail_line(tmp_path):
 
 
 def test_no_check_selected_is_exit_4():
-    proc = run_cli("--hook", "reference_impl:CheckpointSaverHook", "-k", "no-such-check-id")
+    proc = run_cli("--hook", "ckpt_reference:CheckpointSaverHook", "-k", "no-such-check-id")
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "no check selected" in proc.stderr
 
@@ -79,7 +79,7 @@ def test_verdicts_json_report_and_xfail(tmp_path):
     junit = tmp_path / "junit.xml"
     proc = run_cli(
         "--hook",
-        "reference_impl:CheckpointSaverHook",
+        "ckpt_reference:CheckpointSaverHook",
         "--hook",
         "tests.broken.hooks:IgnoresStopRequests",
         "-k",
@@ -93,12 +93,12 @@ def test_verdicts_json_report_and_xfail(tmp_path):
     assert "STOP-1 violated by tests.broken.hooks:IgnoresStopRequests" in proc.stdout
     assert "NOT CONFORMANT" in proc.stdout and "CONFORMANT" in proc.stdout
     data = json.loads(report.read_text())
-    from conformance.report import schema
+    from ckpt_conformance.report import schema
 
     jsonschema.validate(data, schema())
     verdicts = {i["target"]: i["conformant"] for i in data["implementations"]}
     assert verdicts == {
-        "reference_impl:CheckpointSaverHook": True,
+        "ckpt_reference:CheckpointSaverHook": True,
         "tests.broken.hooks:IgnoresStopRequests": False,
     }
     broken = next(i for i in data["implementations"] if not i["conformant"])
@@ -139,7 +139,7 @@ def test_xfail_of_a_passing_check_is_reported(tmp_path):
     xfail.write_text("schedule-steps  believed broken\n")
     proc = run_cli(
         "--hook",
-        "reference_impl:CheckpointSaverHook",
+        "ckpt_reference:CheckpointSaverHook",
         "-k",
         "schedule-steps",
         "--xfail-file",
@@ -170,7 +170,7 @@ def test_default_run_is_conformant(tmp_path):
     data = json.loads(report.read_text())
     assert [(i["target"], i["conformant"]) for i in data["implementations"]] == [
         ("tensorflow:compat.v1.train.CheckpointSaverHook", True),
-        ("reference_impl:CheckpointSaverHook", True),
-        ("conformance.builtin:every_save_listener", True),
-        ("conformance.builtin:every_third_step_listener", True),
+        ("ckpt_reference:CheckpointSaverHook", True),
+        ("ckpt_conformance.builtin:every_save_listener", True),
+        ("ckpt_conformance.builtin:every_third_step_listener", True),
     ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks.registry import all_checks
-from conformance.runner import run_subject
-from conformance.subject import Subject
-from conformance.targets import load_target
+from ckpt_conformance.checks.registry import all_checks
+from ckpt_conformance.runner import run_subject
+from ckpt_conformance.subject import Subject
+from ckpt_conformance.targets import load_target
 
 TARGETS = [
-    "reference_impl:CheckpointSaverHook",
+    "ckpt_reference:CheckpointSaverHook",
     "tests.broken.hooks:StaleFetchedStep",
     "tests.broken.hooks:SecondsIgnoreStep",
 ]

@@ -12,12 +12,12 @@ import uuid
 
 import pytest
 
-from conformance.api import check_hook
+from ckpt_conformance.api import check_hook
 from tests.broken import hooks as broken_hooks
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.distributed
-NODE = "conformance.distributed.node"
+NODE = "ckpt_conformance.distributed.node"
 
 
 TAG = f"CKPT_CONFORMANCE_TEST_TAG={uuid.uuid4().hex}"  # marks this run's tasks only
@@ -60,7 +60,7 @@ def _kit_env() -> dict[str, str]:
 
 def _kit(*args: str) -> list[str]:
     """The kit's command line, running the distributed group only."""
-    return [sys.executable, "-m", "conformance", "-q", "--distributed", "-k", "distributed", *args]
+    return [sys.executable, "-m", "ckpt_conformance", "-q", "--distributed", "-k", "distributed", *args]
 
 
 def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
@@ -70,7 +70,7 @@ def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
             "--hook",
             "tensorflow:compat.v1.train.CheckpointSaverHook",
             "--hook",
-            "reference_impl:CheckpointSaverHook",
+            "ckpt_reference:CheckpointSaverHook",
             "--json",
             str(report),
         ),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from conformance.api import list_checks
-from conformance.clauses import CLAUSES
-from conformance.model import LISTENER_TRANSITIONS
+from ckpt_conformance.api import list_checks
+from ckpt_conformance.clauses import CLAUSES
+from ckpt_conformance.model import LISTENER_TRANSITIONS
 from tests.conftest import REPO
 
 _spec = importlib.util.spec_from_file_location(

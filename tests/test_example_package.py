@@ -44,7 +44,7 @@ def test_cli_from_outside(outside):
     proc = _run(
         outside,
         "-m",
-        "conformance",
+        "ckpt_conformance",
         "-q",
         "--hook",
         "ckpt_example.hooks:CountingSaverHook",
@@ -64,7 +64,7 @@ def test_plugin_from_outside(outside):
         "-p",
         "no:cacheprovider",
         "--pyargs",
-        "conformance",
+        "ckpt_conformance",
         "--ckpt-hook",
         "ckpt_example.hooks:CountingSaverHook",
         "--ckpt-listener",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from conformance.model import (
+from ckpt_conformance.model import (
     LISTENER_TRANSITIONS,
     State,
     expected_trace,
     lifecycle_violations,
     saved_steps,
 )
-from conformance.scenarios import ListenerPlan, Scenario
-from conformance.trace import Event, side_by_side
+from ckpt_conformance.scenarios import ListenerPlan, Scenario
+from ckpt_conformance.trace import Event, side_by_side
 
 
 def _events(text):

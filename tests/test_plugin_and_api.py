@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import conformance
+import ckpt_conformance
 from tests.broken import hooks as broken_hooks
 from tests.conftest import REPO
 
@@ -24,10 +24,10 @@ def test_plugin_ids_markers_and_verdicts(pytester):
     result = _pytest(
         pytester,
         "--pyargs",
-        "conformance",
+        "ckpt_conformance",
         "-v",
         "--ckpt-hook",
-        "reference_impl:CheckpointSaverHook",
+        "ckpt_reference:CheckpointSaverHook",
         "--ckpt-hook",
         "tests.broken.hooks:ShortCircuitStop",
         "-k",
@@ -36,7 +36,7 @@ def test_plugin_ids_markers_and_verdicts(pytester):
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*test_hook?reference_impl:CheckpointSaverHook::schedule-secs? PASSED*",
+            "*test_hook?ckpt_reference:CheckpointSaverHook::schedule-secs? PASSED*",
             "*test_hook?tests.broken.hooks:ShortCircuitStop::stop-request-no-short-circ*? FAILED*",
             "*STOP-2 violated by tests.broken.hooks:ShortCircuitStop*",
             "*NOT CONFORMANT*",
@@ -52,23 +52,23 @@ def test_plugin_registers_the_clause_marker(pytester):
 def test_plugin_deselect_by_stable_id(pytester):
     args = (
         "--pyargs",
-        "conformance",
+        "ckpt_conformance",
         "--ckpt-listener",
-        "conformance.builtin:every_save_listener",
+        "ckpt_conformance.builtin:every_save_listener",
         "-k",
         "acts-once or acts-on-last",
     )
     listed = _pytest(pytester, *args, "--collect-only", "-q")
     ids = [line for line in listed.outlines if "::acts-once-per-checkpoint]" in line]
     assert len(ids) == 1 and ids[0].endswith(
-        "test_listener[conformance.builtin:every_save_listener::acts-once-per-checkpoint]"
+        "test_listener[ckpt_conformance.builtin:every_save_listener::acts-once-per-checkpoint]"
     )
     result = _pytest(pytester, *args, "--deselect", ids[0])
     result.assert_outcomes(passed=1, deselected=6)
 
 
 def test_plugin_bad_target_is_a_usage_error(pytester):
-    result = _pytest(pytester, "--pyargs", "conformance", "--ckpt-hook", "nocolon")
+    result = _pytest(pytester, "--pyargs", "ckpt_conformance", "--ckpt-hook", "nocolon")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid target 'nocolon': expected 'module:attribute'*"])
     assert "Traceback" not in result.stderr.str()
@@ -77,11 +77,11 @@ def test_plugin_bad_target_is_a_usage_error(pytester):
 def test_api_parametrize_with_expected_failures(pytester):
     pytester.makepyfile(
         test_mine="""
-        import conformance
+        import ckpt_conformance
         from tests.broken.hooks import IgnoresStopRequests
-        from reference_impl import CheckpointSaverHook
+        from ckpt_reference import CheckpointSaverHook
 
-        @conformance.parametrize_hook_checks(
+        @ckpt_conformance.parametrize_hook_checks(
             [CheckpointSaverHook, IgnoresStopRequests],
             expected_failed_checks={"tests.broken.hooks:IgnoresStopRequests::stop-request-":
                                     "known"})
@@ -95,7 +95,7 @@ def test_api_parametrize_with_expected_failures(pytester):
 
 
 def test_check_hook_returns_a_structured_result():
-    result = conformance.check_hook(
+    result = ckpt_conformance.check_hook(
         broken_hooks.OnlyTrueStops, checks=["constructor-contract", "stop-request-after-run"]
     )
     assert result.target == "tests.broken.hooks:OnlyTrueStops"
@@ -108,7 +108,7 @@ def test_check_hook_returns_a_structured_result():
 
 
 def test_blocked_checks_name_their_prerequisite():
-    result = conformance.check_hook(broken_hooks.not_a_hook)
+    result = ckpt_conformance.check_hook(broken_hooks.not_a_hook)
     outcomes = {c.check_id: c for c in result.checks}
     assert outcomes["constructor-contract"].outcome == "failed"
     blocked = [c for c in result.checks if c.outcome == "blocked"]
@@ -118,4 +118,4 @@ def test_blocked_checks_name_their_prerequisite():
 
 def test_unknown_check_id_is_rejected():
     with pytest.raises(ValueError, match="unknown hook check id"):
-        conformance.check_hook(broken_hooks.OnlyTrueStops, checks=["no-such-check"])
+        ckpt_conformance.check_hook(broken_hooks.OnlyTrueStops, checks=["no-such-check"])

@@ -15,10 +15,10 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conformance.builtin import every_third_step_listener  # noqa: E402
-from conformance.model import expected_trace, last_checkpoint  # noqa: E402
-from conformance.scenarios import TARGET, ListenerPlan, Scenario, run_scenario  # noqa: E402
-from reference_impl import CheckpointSaverHook  # noqa: E402
+from ckpt_conformance.builtin import every_third_step_listener  # noqa: E402
+from ckpt_conformance.model import expected_trace, last_checkpoint  # noqa: E402
+from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario, run_scenario  # noqa: E402
+from ckpt_reference import CheckpointSaverHook  # noqa: E402
 
 
 @st.composite

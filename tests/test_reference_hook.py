@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from conformance.scenarios import ListenerPlan, Scenario, run_scenario
-from reference_impl import CheckpointSaverHook
+from ckpt_conformance.scenarios import ListenerPlan, Scenario, run_scenario
+from ckpt_reference import CheckpointSaverHook
 
 PARITY = [
     Scenario(f"steps={n},runs={r}", save_steps=n, runs=r)

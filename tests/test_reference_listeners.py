@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.scenarios import TARGET, ListenerPlan, Scenario, run_scenario
-from reference_impl import CheckpointSaverHook, EverySaveListener, ScheduledListener
+from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario, run_scenario
+from ckpt_reference import CheckpointSaverHook, EverySaveListener, ScheduledListener
 
 
 def _acts(listener_cls_factory, scenario):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.api import check_hook, check_listener, list_checks
-from conformance.targets import name_of
+from ckpt_conformance.api import check_hook, check_listener, list_checks
+from ckpt_conformance.targets import name_of
 from tests.broken import hooks as broken_hooks
 from tests.broken import listeners as broken_listeners
 
@@ -46,17 +46,17 @@ def test_broken_implementation_is_rejected(kind, impl, checks):
 
 BASELINE_HOOKS = [
     "tensorflow:compat.v1.train.CheckpointSaverHook",
-    "reference_impl:CheckpointSaverHook",
+    "ckpt_reference:CheckpointSaverHook",
 ]
 BASELINE_LISTENERS = [
-    "conformance.builtin:every_save_listener",
-    "conformance.builtin:every_third_step_listener",
+    "ckpt_conformance.builtin:every_save_listener",
+    "ckpt_conformance.builtin:every_third_step_listener",
 ]
 
 
 @pytest.mark.parametrize("target", BASELINE_HOOKS + BASELINE_LISTENERS)
 def test_baseline_passes_every_check(target):
-    from conformance.targets import load_target
+    from ckpt_conformance.targets import load_target
 
     loaded = load_target(target, "hook" if target in BASELINE_HOOKS else "listener")
     run = check_hook if loaded.kind == "hook" else check_listener

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.api import list_checks
-from conformance.clauses import CLAUSES, SPEC_VERSION, Level
+from ckpt_conformance.api import list_checks
+from ckpt_conformance.clauses import CLAUSES, SPEC_VERSION, Level
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 CLAUSE_LINE = re.compile(

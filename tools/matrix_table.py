@@ -65,7 +65,7 @@ def rows(matrix: Path) -> list[tuple[str, ...]]:
                 kit["tensorflow"] if kit else match["tf"],
                 _tests(tests_xml),
                 _verdict(impls["tensorflow:compat.v1.train.CheckpointSaverHook"]) if kit else "-",
-                _verdict(impls["reference_impl:CheckpointSaverHook"]) if kit else "-",
+                _verdict(impls["ckpt_reference:CheckpointSaverHook"]) if kit else "-",
                 ", ".join(_verdict(i) for i in listeners) if listeners else "-",
                 estimator,
             )

@@ -51,13 +51,13 @@ def copy_spec(srcdir: str) -> None:
 
 
 def check_reference() -> str:
-    from conformance.checks.registry import all_checks
-    from conformance.clauses import CLAUSES
+    from ckpt_conformance.checks.registry import all_checks
+    from ckpt_conformance.clauses import CLAUSES
 
     lines = [
         "# Check reference",
         "",
-        "Generated from the check registry (`conformance/checks/`). Each check cites the",
+        "Generated from the check registry (`ckpt_conformance/checks/`). Each check cites the",
         "clauses it enforces; `tests/test_selftest.py` proves each one rejects at least",
         "one deliberately broken implementation.",
         "",
@@ -88,7 +88,7 @@ def check_reference() -> str:
 
 
 def lifecycle_page() -> str:
-    from conformance.model import LISTENER_TRANSITIONS, VIOLATION_CLAUSE
+    from ckpt_conformance.model import LISTENER_TRANSITIONS, VIOLATION_CLAUSE
 
     hook_phases = [
         ("[*]", "hook.begin()", "listeners.begin() in list order", "Begun"),
@@ -100,7 +100,7 @@ def lifecycle_page() -> str:
     lines = [
         "# The lifecycle, drawn from the model",
         "",
-        "Generated from `conformance.model.LISTENER_TRANSITIONS`, the table the kit",
+        "Generated from `ckpt_conformance.model.LISTENER_TRANSITIONS`, the table the kit",
         "replays every observed trace through. Seen from one listener, a hook is this",
         "state machine; any call not drawn here is a violation of the clause in the",
         "second table.",

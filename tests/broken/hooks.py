@@ -11,8 +11,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from reference_impl import CheckpointSaverHook as Reference
-from reference_impl.trigger import SaveTrigger
+from ckpt_reference import CheckpointSaverHook as Reference
+from ckpt_reference.trigger import SaveTrigger
 
 v1 = tf.compat.v1
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from reference_impl import ScheduledListener
+from ckpt_reference import ScheduledListener
 
 _Listener = tf.compat.v1.train.CheckpointSaverListener
 

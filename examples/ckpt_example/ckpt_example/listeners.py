@@ -1,6 +1,6 @@
 """An exporter that exports every 4th step, and always the last checkpoint."""
 
-from reference_impl import ScheduledListener
+from ckpt_reference import ScheduledListener
 
 
 def every_fourth_step(step):

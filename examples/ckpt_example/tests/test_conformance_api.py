@@ -3,14 +3,14 @@
 from ckpt_example.hooks import CountingSaverHook
 from ckpt_example.listeners import exporter
 
-import conformance
+import ckpt_conformance
 
 
-@conformance.parametrize_hook_checks([CountingSaverHook])
+@ckpt_conformance.parametrize_hook_checks([CountingSaverHook])
 def test_hook_conforms(hook, check):
     check(hook)
 
 
 def test_listener_conforms():
-    result = conformance.check_listener(exporter)
+    result = ckpt_conformance.check_listener(exporter)
     assert result.conformant, [c.message for c in result.checks if c.outcome != "passed"]

@@ -1,0 +1,212 @@
+"""Checks of spec/listener.md (LSN-*), driving the listener with the reference hook.
+
+The listener under test sits between two recording listeners; it reports each action
+through ``record(step)``.  Which steps it should act on is computed from the saves
+actually observed (the reference hook is conformant), so a listener that requests
+stops itself is judged on the session it really produced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.model import ended_normally, last_checkpoint
+from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
+from ckpt_conformance.subject import Subject
+from ckpt_conformance.trace import Event, only
+
+
+def _plans(stop_at: int | None = None) -> tuple[ListenerPlan, ...]:
+    returns = {} if stop_at is None else {stop_at: True}
+    return (
+        ListenerPlan("a", returns=returns),
+        ListenerPlan(TARGET, target=True),
+        ListenerPlan("z"),
+    )
+
+
+def _scenarios() -> tuple[Scenario, ...]:
+    out = [
+        Scenario(f"save_steps={n},runs={r}", save_steps=n, runs=r, listeners=_plans())
+        for n in (1, 2, 3)
+        for r in (0, 1, 4, 7)
+    ]
+    out += [
+        Scenario(
+            "resume at 5, save_steps=2", save_steps=2, runs=5, resume_from=5, listeners=_plans()
+        ),
+        Scenario(
+            "resume at 6, save_steps=3, no runs",
+            save_steps=3,
+            runs=0,
+            resume_from=6,
+            listeners=_plans(),
+        ),
+        Scenario(
+            "increment 2, save_steps=3", save_steps=3, runs=6, increment=2, listeners=_plans()
+        ),
+        Scenario("stop requested at 3", save_steps=1, runs=8, listeners=_plans(stop_at=3)),
+        Scenario(
+            "stop requested at 4, save_steps=2", save_steps=2, runs=8, listeners=_plans(stop_at=4)
+        ),
+        Scenario(
+            "save_secs=10,dt=4",
+            save_steps=None,
+            save_secs=10,
+            seconds_per_run=4,
+            runs=9,
+            listeners=_plans(),
+        ),
+    ]
+    return tuple(out)
+
+
+LISTENER_SCENARIOS = _scenarios()
+_SHOWN = only("write", "act", "close", "error")
+
+
+def _acts(events: list[Event]) -> list[int | None]:
+    return [e.step for e in events if e.kind == "act"]
+
+
+def _each_scenario(
+    subject: Subject, clause_id: str, judge: Callable[[list[Event]], str | None]
+) -> None:
+    """Run every listener scenario; ``judge`` returns a complaint or None."""
+    for scenario in LISTENER_SCENARIOS:
+        outcome = subject.run(scenario)
+        events = outcome.events
+        errors = [e for e in events if e.kind == "error"]
+        if errors:
+            raise ConformanceFailure(
+                [clause_id],
+                f"the session failed: {errors[0].info.get('type')}: "
+                f"{errors[0].info.get('message')}",
+                observed=_SHOWN(events),
+                expected=[],
+                scenario=scenario.name,
+            )
+        complaint = judge(events)
+        if complaint:
+            raise ConformanceFailure(
+                [clause_id],
+                complaint,
+                scenario=scenario.name,
+                expected=_expected_view(subject, events),
+                observed=_SHOWN(events),
+            )
+
+
+def _every(step: int) -> bool:
+    return True
+
+
+def _expected_view(subject: Subject, events: list[Event]) -> list[Event]:
+    """The observed writes, each followed by the act the spec asks for, then the last."""
+    schedule = subject.schedule or _every
+    view: list[Event] = []
+    acted: set[int | None] = set()
+    for e in _SHOWN(events):
+        if e.kind == "act":
+            continue
+        view.append(e)
+        if e.kind == "write" and e.step not in acted and schedule(e.step):
+            view.append(Event("act", TARGET, e.step))
+            acted.add(e.step)
+    last = last_checkpoint(events)
+    if ended_normally(events) and last is not None and last not in acted:
+        view.append(Event("act", TARGET, last))
+    return view
+
+
+def _expected_acts(subject: Subject, events: list[Event]) -> list[int | None]:
+    return [e.step for e in _expected_view(subject, events) if e.kind == "act"]
+
+
+@check("listener-contract", "listener", ["LSN-0"])
+def check_listener_contract(subject: Subject) -> None:
+    """factory(record) returns an object with the four listener methods."""
+    try:
+        listener = subject.call(lambda: subject.factory(lambda step: None))
+    except Exception as exc:  # noqa: BLE001
+        raise ConformanceFailure(
+            ["LSN-0"], f"factory(record) raised {type(exc).__name__}: {exc}"
+        ) from None
+    missing = [
+        m
+        for m in ("begin", "before_save", "after_save", "end")
+        if not callable(getattr(listener, m, None))
+    ]
+    if missing:
+        raise ConformanceFailure(
+            ["LSN-0"], f"factory(record) returned {type(listener).__name__}, lacking {missing}"
+        )
+
+
+@check("acts-after-checkpoint", "listener", ["LSN-1"], requires=["listener-contract"])
+def check_acts_after_checkpoint(subject: Subject) -> None:
+    """Every action on a step comes after that step's checkpoint was written."""
+
+    def judge(events: list[Event]) -> str | None:
+        written: set[int | None] = set()
+        for e in events:
+            if e.kind == "write":
+                written.add(e.step)
+            elif e.kind == "act" and e.step not in written:
+                return f"acted on step {e.step} before its checkpoint was written"
+        return None
+
+    _each_scenario(subject, "LSN-1", judge)
+
+
+@check("acts-once-per-checkpoint", "listener", ["LSN-2"], requires=["listener-contract"])
+def check_acts_once(subject: Subject) -> None:
+    """No checkpoint is acted on twice."""
+
+    def judge(events: list[Event]) -> str | None:
+        twice = sorted(s for s, n in Counter(_acts(events)).items() if n > 1)
+        return f"acted more than once on step(s) {twice}" if twice else None
+
+    _each_scenario(subject, "LSN-2", judge)
+
+
+@check("acts-on-last-checkpoint", "listener", ["LSN-3"], requires=["listener-contract"])
+def check_acts_on_last(subject: Subject) -> None:
+    """The last checkpoint of a normally ended session is always acted on."""
+
+    def judge(events: list[Event]) -> str | None:
+        last = last_checkpoint(events)
+        if ended_normally(events) and last not in _acts(events):
+            return f"never acted on the last checkpoint (step {last})"
+        return None
+
+    _each_scenario(subject, "LSN-3", judge)
+
+
+@check("acts-on-schedule", "listener", ["LSN-4"], requires=["listener-contract"])
+def check_acts_on_schedule(subject: Subject) -> None:
+    """Acts on exactly the saved steps its schedule names (all, without one), plus the last."""
+
+    def judge(events: list[Event]) -> str | None:
+        want, got = _expected_acts(subject, events), _acts(events)
+        if sorted(set(got)) != sorted(want):
+            return f"acted on steps {got}, expected {want}"
+        return None
+
+    _each_scenario(subject, "LSN-4", judge)
+
+
+@check("after-save-return-value", "listener", ["LSN-5"], requires=["listener-contract"])
+def check_after_save_returns(subject: Subject) -> None:
+    """after_save() returns None or a bool."""
+
+    def judge(events: list[Event]) -> str | None:
+        for e in events:
+            value = e.info.get("returned") if e.kind == "returned" else None
+            if value is not None and not isinstance(value, bool):
+                return f"after_save({e.step}) returned {value!r} ({type(value).__name__})"
+        return None
+
+    _each_scenario(subject, "LSN-5", judge)

@@ -1,0 +1,113 @@
+"""The check registry: every check, the clauses it cites, its prerequisites.
+
+A check is a function of a :class:`~ckpt_conformance.subject.Subject` that returns on
+success and raises :class:`ConformanceFailure` on a violation.  The decorator
+:func:`check` registers it with its id, its clauses and what it requires, in the
+spirit of pluggy's hookspec markers: the data about a check sits on the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ckpt_conformance.clauses import CLAUSES, Level, clause
+from ckpt_conformance.trace import Event, render, side_by_side
+
+if TYPE_CHECKING:
+    from ckpt_conformance.subject import Subject
+
+CheckFunc = Callable[["Subject"], None]
+
+
+class ConformanceFailure(AssertionError):
+    """A clause violated by an implementation, with expected and observed traces."""
+
+    def __init__(
+        self,
+        clause_ids: Sequence[str],
+        detail: str,
+        *,
+        expected: Sequence[Event] | None = None,
+        observed: Sequence[Event] | None = None,
+        scenario: str | None = None,
+    ) -> None:
+        self.clauses = tuple(clause_ids)
+        self.detail = detail
+        self.expected = list(expected) if expected is not None else None
+        self.observed = list(observed) if observed is not None else None
+        self.scenario = scenario
+        self.target = "<implementation>"
+        self.check_id = "?"
+        super().__init__(detail)
+
+    def __str__(self) -> str:
+        head = ", ".join(self.clauses)
+        where = f" [check {self.check_id}" + (
+            f", scenario {self.scenario!r}]" if self.scenario else "]"
+        )
+        lines = [f"{head} violated by {self.target}{where}: {self.detail}"]
+        lines += [f"  {clause(c)}" for c in self.clauses]
+        if self.expected is not None and self.observed is not None:
+            lines.append(f"  expected: {render(self.expected)}")
+            lines.append(f"  observed: {render(self.observed)}")
+            lines.append(side_by_side(self.expected, self.observed))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One conformance check: its id, kind, cited clauses and prerequisites."""
+
+    id: str
+    kind: str  # "hook" or "listener"
+    clauses: tuple[str, ...]
+    func: CheckFunc
+    requires: tuple[str, ...] = ()
+    group: str = "core"  # "distributed" checks are opt-in
+
+    @property
+    def level(self) -> Level:
+        """MUST if any cited clause is a MUST, else SHOULD (reported separately)."""
+        levels = {CLAUSES[c].level for c in self.clauses}
+        return Level.MUST if Level.MUST in levels else Level.SHOULD
+
+    @property
+    def summary(self) -> str:
+        """The first line of the check's docstring."""
+        return (self.func.__doc__ or "").strip().splitlines()[0]
+
+
+HOOK_CHECKS: dict[str, Check] = {}
+LISTENER_CHECKS: dict[str, Check] = {}
+
+
+def check(
+    check_id: str,
+    kind: str,
+    clauses: Sequence[str],
+    requires: Sequence[str] = (),
+    group: str = "core",
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Register a check function under ``check_id`` citing ``clauses``."""
+    for c in clauses:
+        clause(c)  # unknown IDs fail at import, and in the traceability test
+
+    def register(func: CheckFunc) -> CheckFunc:
+        table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
+        if check_id in table:
+            raise ValueError(f"duplicate check id {check_id!r}")
+        table[check_id] = Check(check_id, kind, tuple(clauses), func, tuple(requires), group)
+        return func
+
+    return register
+
+
+def all_checks(kind: str, distributed: bool = False) -> list[Check]:
+    """The registered checks of one kind, in spec order; the opt-in group if asked."""
+    from ckpt_conformance.checks import load_all
+
+    load_all()
+    table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
+    return [c for c in table.values() if c.group == "core" or distributed]

@@ -1,0 +1,106 @@
+"""Checks of spec/hook.md, Scheduling (SCHED-*)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.model import expected_trace
+from ckpt_conformance.scenarios import Scenario
+from ckpt_conformance.subject import Subject
+from ckpt_conformance.trace import only
+
+_SAVES = only("run", "write", "close")
+
+STEP_GRID = tuple(
+    Scenario(f"save_steps={n},runs={r}", save_steps=n, runs=r)
+    for n in (1, 2, 3, 5)
+    for r in (0, 1, 4, 7, 10)
+)
+STEP_JUMPS = (
+    Scenario("save_steps=5,increment=3", save_steps=5, runs=8, increment=3),
+    Scenario("save_steps=3,increment=2", save_steps=3, runs=6, increment=2),
+    Scenario("save_steps=2,increment=7", save_steps=2, runs=3, increment=7),
+)
+SECS = (
+    Scenario("save_secs=10,dt=4", save_steps=None, save_secs=10, seconds_per_run=4, runs=8),
+    Scenario(
+        "save_secs=10,dt=5 (exact boundary)",
+        save_steps=None,
+        save_secs=10,
+        seconds_per_run=5,
+        runs=6,
+    ),
+    Scenario("save_secs=10,dt=0", save_steps=None, save_secs=10, seconds_per_run=0, runs=5),
+    Scenario(
+        "save_secs=3,dt=1,increment=2",
+        save_steps=None,
+        save_secs=3,
+        seconds_per_run=1,
+        runs=7,
+        increment=2,
+    ),
+    Scenario(
+        "secs pass, step never advances",
+        save_steps=None,
+        save_secs=1,
+        seconds_per_run=5,
+        runs=3,
+        increment=0,
+    ),
+)
+POST_RUN = (
+    Scenario("save_steps=1 (every run)", save_steps=1, runs=4),
+    Scenario("save_steps=1,increment=2", save_steps=1, runs=3, increment=2),
+)
+SAME_STEP = (
+    Scenario("step never advances", save_steps=1, runs=3, increment=0),
+    SECS[-1],
+    Scenario("last run saved (save_steps=2,runs=4)", save_steps=2, runs=4),
+)
+
+
+@check("schedule-steps", "hook", ["SCHED-1"], requires=["constructor-contract"])
+def check_schedule_steps(subject: Subject) -> None:
+    """save_steps in 1/2/3/5 x 0/1/4/7/10 runs: saves exactly where N steps have passed."""
+    subject.expect_same(STEP_GRID, _SAVES, ["SCHED-1"], "runs and checkpoint writes")
+
+
+@check("schedule-step-jumps", "hook", ["SCHED-1"], requires=["constructor-contract"])
+def check_schedule_step_jumps(subject: Subject) -> None:
+    """A global step advancing by more than 1 per run: save at the first step >= last + N."""
+    subject.expect_same(STEP_JUMPS, _SAVES, ["SCHED-1"], "runs and checkpoint writes")
+
+
+@check("schedule-secs", "hook", ["SCHED-2"], requires=["constructor-contract"])
+def check_schedule_secs(subject: Subject) -> None:
+    """save_secs under a controlled clock: save once T seconds passed and the step moved."""
+    subject.expect_same(SECS, _SAVES, ["SCHED-2"], "runs and checkpoint writes (controlled clock)")
+
+
+@check("schedule-post-run-step", "hook", ["SCHED-3"], requires=["constructor-contract"])
+def check_post_run_step(subject: Subject) -> None:
+    """The save after a run is at the global step as it is after that run."""
+    subject.expect_same(
+        POST_RUN,
+        only("run", "write"),
+        ["SCHED-3"],
+        "each run's step and the step of the save that follows it",
+    )
+
+
+@check("no-double-save", "hook", ["SCHED-4"], requires=["constructor-contract"])
+def check_no_double_save(subject: Subject) -> None:
+    """No two checkpoint writes at one global step within a session."""
+    for scenario in SAME_STEP + STEP_GRID:
+        writes = Counter(e.step for e in subject.events(scenario) if e.kind == "write")
+        twice = sorted(step for step, count in writes.items() if count > 1)
+        if twice:
+            events = _SAVES(subject.events(scenario))
+            raise ConformanceFailure(
+                ["SCHED-4"],
+                f"saved more than once at step(s) {twice}",
+                expected=_SAVES(expected_trace(scenario)),
+                observed=events,
+                scenario=scenario.name,
+            )

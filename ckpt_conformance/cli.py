@@ -1,0 +1,201 @@
+"""``ckpt-conformance`` / ``python -m ckpt_conformance``: the kit from the command line.
+
+A thin adapter over :class:`~ckpt_conformance.session.KitRun`: it validates every
+input first (one-line errors, exit 2), runs each implementation in its own worker
+process, prints progress, failures and the verdict table, then writes the reports
+atomically.  Exit codes are :class:`~ckpt_conformance.outcomes.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from ckpt_conformance.options import (
+    DEFAULT_TIMEOUT,
+    UsageError,
+    option,
+    validate_report_path,
+    validate_timeout,
+)
+from ckpt_conformance.outcomes import ExitCode, Outcome
+
+EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING_RAN = (
+    ExitCode.OK,
+    ExitCode.NOT_CONFORMANT,
+    ExitCode.USAGE,
+    ExitCode.KIT_ERROR,
+    ExitCode.NOTHING_SELECTED,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, documented exit code
+        self.exit(ExitCode.USAGE, f"ckpt-conformance: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ckpt_conformance._version import __version__
+    from ckpt_conformance.clauses import SPEC_VERSION
+
+    parser = _Parser(
+        prog="ckpt-conformance",
+        description="Check CheckpointSaverHook / CheckpointSaverListener implementations "
+        "against the ckpt-conformance specification. With no target, checks "
+        "TensorFlow's hook, the reference hook and the reference listeners.",
+        epilog="exit codes: 0 every selected check passed (the status line says whether "
+        "the run was complete), 1 not conformant, 2 bad input, 3 kit error or "
+        "interrupted, 4 no check selected, 5 a report could not be written",
+    )
+    for name in ("hook", "listener"):
+        opt = option(name)
+        parser.add_argument(opt.cli(), action="append", default=[], metavar=opt.metavar,
+                            help=opt.help)
+    parser.add_argument("--json", metavar="PATH", help=option("json").help)
+    parser.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report to PATH")
+    parser.add_argument("--xfail-file", metavar="PATH", help=option("xfail-file").help)
+    parser.add_argument("--timeout", default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=option("timeout").help)
+    parser.add_argument("--distributed", action="store_true", help=option("distributed").help)
+    parser.add_argument("-k", metavar="EXPR", dest="keyword",
+                        help="only checks matching this pytest-style -k expression (over the "
+                        "check id, clause ids, target and kind, e.g. 'END-2 or schedule')")
+    parser.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        metavar="N", help="implementations checked side by side (default: "
+                        "up to 2)")
+    parser.add_argument("--list-checks", action="store_true",
+                        help="list the checks (id, level, clauses, summary) and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="less progress output")
+    parser.add_argument("--version", action="version",
+                        version=f"ckpt-conformance {__version__} (spec {SPEC_VERSION})")
+    return parser
+
+
+def list_checks_text(distributed: bool = True) -> str:
+    from ckpt_conformance.checks.registry import all_checks
+
+    lines = []
+    for kind in ("hook", "listener"):
+        for check in all_checks(kind, distributed):
+            lines.append(
+                f"{kind:8} {check.id:38} {check.level.value:6} {','.join(check.clauses):18} "
+                f"{check.summary}"
+            )
+    return "\n".join(lines)
+
+
+def _probe(targets: list[Any]) -> None:
+    """Import and validate every named target in one throwaway worker (TensorFlow's C++
+    log lines stay in that worker's log): one line per bad target, exit 2."""
+    from ckpt_conformance.supervisor import LOAD_BUDGET, WorkerDied, WorkerProcess, WorkerStuck
+
+    worker = WorkerProcess()
+    try:
+        answer = worker.ask(
+            {"op": "probe", "targets": [[t.name, t.kind] for t in targets]}, LOAD_BUDGET
+        )
+    except (WorkerDied, WorkerStuck) as exc:
+        raise UsageError(f"importing the targets ended the process ({exc})") from None
+    finally:
+        worker.close()
+    if answer["errors"]:
+        raise UsageError(answer["errors"][0])
+
+
+def _build_run(args: argparse.Namespace) -> Any:
+    from ckpt_conformance.session import KitRun
+    from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, Target, parse_name
+    from ckpt_conformance.xfail import XfailList
+
+    timeout = validate_timeout(args.timeout, "--timeout")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    for path, spelled in ((args.json, "--json"), (args.junitxml, "--junitxml")):
+        if path:
+            validate_report_path(path, spelled)
+    xfails = XfailList.from_file(args.xfail_file) if args.xfail_file else XfailList()
+    named = [(n, "hook") for n in args.hook] + [(n, "listener") for n in args.listener]
+    if not named:
+        named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
+    targets = [Target(parse_name(name), kind, None) for name, kind in named]
+    run = KitRun(targets, timeout=timeout, distributed=args.distributed, xfails=xfails,
+                 keyword=args.keyword)
+    return run
+
+
+def _print_failures(report: Any) -> None:
+    for r in report.implementations:
+        for c in r.checks:
+            if c.outcome in (Outcome.FAILED, Outcome.ERROR):
+                level = "" if c.level.value == "MUST" else " (SHOULD: reported, not counted)"
+                print(f"\n___ {r.target}::{c.check_id}{level} ___\n{c.message}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_checks:
+        print(list_checks_text())
+        return ExitCode.OK
+    from ckpt_conformance.xfail import XfailFileError
+
+    try:
+        run = _build_run(args)
+        if not run.selected:
+            print("ckpt-conformance: error: no check selected (check -k)", file=sys.stderr)
+            return ExitCode.NOTHING_SELECTED
+        _probe(run.targets)
+    except (UsageError, XfailFileError) as exc:
+        print(f"ckpt-conformance: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    return _execute(run, args)
+
+
+def _execute(run: Any, args: argparse.Namespace) -> int:
+    from ckpt_conformance.report import ReportError, verdict_table, write_json, write_junit
+
+    for warning in run.warnings:
+        print(f"warning: {warning}")
+
+    def progress(case: Any, result: Any) -> None:
+        if not args.quiet:
+            print(f"{case.id} {result.outcome.value.upper()}", flush=True)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in previous:
+        signal.signal(sig, interrupted)
+    try:
+        run.run(jobs=args.jobs, on_result=progress)
+    except KeyboardInterrupt as exc:
+        run.interrupt()
+        print(f"\nckpt-conformance: interrupted ({exc or 'SIGINT'}); reporting what ran",
+              file=sys.stderr)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        run.close()
+    report = run.report()
+    _print_failures(report)
+    print("\n" + verdict_table(report))
+    code = run.exit_code()
+    try:
+        if args.json:
+            write_json(args.json, report)
+        if args.junitxml:
+            write_junit(args.junitxml, report)
+    except ReportError as exc:
+        print(f"ckpt-conformance: error: {exc}", file=sys.stderr)
+        return ExitCode.REPORT_FAILED
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

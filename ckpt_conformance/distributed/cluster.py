@@ -1,0 +1,180 @@
+"""Start a local TensorFlow cluster (one ps, a chief, one worker), run, tear it down.
+
+Each task is its own process in its own process group, on free 127.0.0.1 ports.
+Whatever happens (a hang, a crash, the kit interrupted), every process group is
+killed in a ``finally`` and at interpreter exit, and each task also dies with the kit
+(``PR_SET_PDEATHSIG``), so no process or port outlives a run.  A task that misses the
+deadline or crashes is named in the error with the tail of its stderr.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("ps", "chief", "worker")
+_live: set[int] = set()
+
+
+class ClusterError(Exception):
+    """A task of the cluster hung or crashed; the message names it and why."""
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel reports free on 127.0.0.1 (held open together, then released)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    _live.discard(pid)
+
+
+@atexit.register
+def _kill_all() -> None:
+    for pid in list(_live):
+        _kill_group(pid)
+
+
+@dataclass
+class ClusterRun:
+    """What the chief and the worker recorded, per scenario."""
+
+    chief: dict[str, Any] = field(default_factory=dict)
+    worker: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _tail(path: str, lines: int = 6) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = [
+                line.rstrip()
+                for line in f
+                if line.strip()
+                and not line.startswith(("WARNING: All log", "I0000", "W0000", "E0000"))
+            ]
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])
+
+
+def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> ClusterRun:
+    """Run ``scenarios`` for the hook target on a fresh cluster; raise ClusterError."""
+    started = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="ckpt-conformance-cluster-")
+    ports = free_ports(3)
+    cluster = {
+        "ps": [f"127.0.0.1:{ports[0]}"],
+        "worker": [f"127.0.0.1:{ports[1]}", f"127.0.0.1:{ports[2]}"],
+    }
+    chief_to_worker, worker_to_chief = os.pipe(), os.pipe()
+    fds = {
+        "chief": (worker_to_chief[0], chief_to_worker[1]),
+        "worker": (chief_to_worker[0], worker_to_chief[1]),
+        "ps": (),
+    }
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    # The tasks import the hook by name: give them the kit's own import path.
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=os.pathsep.join(p for p in sys.path if p)
+    )
+    try:
+        for role in ROLES:
+            plan = {
+                "role": role,
+                "cluster": cluster,
+                "hook": hook,
+                "scenarios": scenarios,
+                "deadline": deadline,
+                "kit_pid": os.getpid(),
+                "result": os.path.join(workdir, f"{role}.json"),
+            }
+            if fds[role]:
+                plan["read_fd"], plan["write_fd"] = fds[role]
+            plan_path = os.path.join(workdir, f"{role}-plan.json")
+            with open(plan_path, "w", encoding="utf-8") as f:
+                json.dump(plan, f)
+            with open(os.path.join(workdir, f"{role}.stderr"), "wb") as err:
+                procs[role] = subprocess.Popen(
+                    [sys.executable, "-m", "ckpt_conformance.distributed.node", plan_path],
+                    stdin=subprocess.DEVNULL,
+                    stdout=err,
+                    stderr=err,
+                    env=env,
+                    pass_fds=fds[role],
+                    start_new_session=True,
+                )
+            _live.add(procs[role].pid)
+        for fd in (*chief_to_worker, *worker_to_chief):
+            os.close(fd)
+        _wait(procs, started + deadline, workdir)
+        return ClusterRun(
+            chief=_result(workdir, "chief"),
+            worker=_result(workdir, "worker"),
+            seconds=time.monotonic() - started,
+        )
+    finally:
+        for proc in procs.values():
+            _kill_group(proc.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+        for fd in (*chief_to_worker, *worker_to_chief):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str) -> None:
+    """Wait for chief and worker; a crash or a missed deadline is a ClusterError."""
+    while True:
+        for role in ROLES:
+            code = procs[role].poll()
+            if code is not None and (code != 0 or role == "ps"):
+                raise ClusterError(
+                    f"the {role} task exited with code {code}: "
+                    f"{_tail(os.path.join(workdir, f'{role}.stderr'))}"
+                )
+        if all(procs[r].poll() == 0 for r in ("chief", "worker")):
+            return
+        if time.monotonic() > until:
+            # The worker only ever waits for the chief: a live chief is the one to blame.
+            hung = "chief" if procs["chief"].poll() is None else "worker"
+            why = (
+                " (it runs the hook under test; the worker was waiting for it)"
+                if hung == "chief"
+                else ""
+            )
+            raise ClusterError(
+                f"the {hung} task did not finish within the deadline{why}; last output: "
+                f"{_tail(os.path.join(workdir, f'{hung}.stderr')) or '(none)'}"
+            )
+        time.sleep(0.05)
+
+
+def _result(workdir: str, role: str) -> dict[str, Any]:
+    path = os.path.join(workdir, f"{role}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["scenarios"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ClusterError(f"the {role} task left no readable result ({exc})") from None

@@ -1,0 +1,60 @@
+"""Where the implementation's code raised or hung: ``file:line``, and a short stack.
+
+A failure message points at the user's own code, not at the kit's or TensorFlow's
+frames: the innermost frame outside this package, TensorFlow, Keras and the
+standard library; failing that, the innermost frame.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import threading
+import traceback
+from dataclasses import dataclass
+
+_KIT = os.path.dirname(os.path.abspath(__file__))
+_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
+_FOREIGN = (os.sep + "tensorflow" + os.sep, os.sep + "keras" + os.sep, os.sep + "tf_keras" + os.sep)
+
+
+def is_user_frame(filename: str) -> bool:
+    """Whether ``filename`` is the implementation's code (not the kit, TF or stdlib)."""
+    path = os.path.abspath(filename)
+    if path.startswith(_KIT + os.sep) or any(part in path for part in _FOREIGN):
+        return False
+    return not (path.startswith(_STDLIB + os.sep) and "site-packages" not in path)
+
+
+def _where(frames: traceback.StackSummary) -> str | None:
+    if not frames:
+        return None
+    chosen = next((f for f in reversed(frames) if is_user_frame(f.filename)), frames[-1])
+    return f"{chosen.filename}:{chosen.lineno}"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception reduced to what a report shows: type, message, origin."""
+
+    type: str
+    message: str
+    origin: str | None
+
+
+def describe_error(exc: BaseException) -> ErrorInfo:
+    """The type, first message line and ``file:line`` where the implementation raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return ErrorInfo(type(exc).__name__, message, _where(frames))
+
+
+def thread_stack(thread: threading.Thread, limit: int = 8) -> tuple[str, str | None]:
+    """The current stack of a (hung) thread, innermost last, and its user origin."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    if frame is None:
+        return "", None
+    frames = traceback.extract_stack(frame)
+    shown = "".join(traceback.format_list(frames[-limit:]))
+    return shown.rstrip(), _where(frames)

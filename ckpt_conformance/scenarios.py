@@ -1,0 +1,461 @@
+"""Scenarios: build a graph and a ``MonitoredSession`` around a hook, run, record.
+
+One scenario is a frozen description (save policy, runs, step increment, clock,
+resume, what each listener returns or raises); :func:`run_scenario` executes it
+against a hook factory and returns the observed trace.
+
+Determinism is designed in, not hoped for:
+
+* The global step is advanced by a kit hook that runs *before* the hook under test,
+  in its own ``after_run``.  A value the hook under test fetched inside the training
+  run is therefore always the pre-run step, never a lucky post-increment read that
+  depends on op scheduling; only a hook that reads the step after the run (SCHED-3)
+  sees the right value.
+* Time is a controlled clock: ``time.time`` and ``time.monotonic`` return the
+  scenario's clock in the scenario's thread, advanced only between runs; nothing
+  sleeps.
+* Checkpoint writes are observed by instrumenting ``Saver.save`` in that thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ckpt_conformance.origins import thread_stack
+from ckpt_conformance.trace import Event, Trace
+from ckpt_conformance.workspace import PREFIX, remove_tree, teardown
+
+#: The listener name the kit gives to a listener under test.
+TARGET = "L"
+
+
+class PlannedListenerError(Exception):
+    """Raised by a recording listener where the scenario tells it to (ERR clauses)."""
+
+
+class TrainingError(Exception):
+    """Raised by the kit's training loop where the scenario tells it to (END-4)."""
+
+
+@dataclass(frozen=True)
+class ListenerPlan:
+    """What one recording listener does: its name, returns and planned raise."""
+
+    name: str
+    returns: Mapping[int, Any] = field(default_factory=dict)  # step -> after_save value
+    raises_in: tuple[str, int | None] | None = None  # (method, step or None for begin)
+    target: bool = False  # the listener under test takes this slot
+
+    def raises_at(self, method: str, step: int | None) -> bool:
+        """Whether this listener is planned to raise in ``method`` at ``step``."""
+        planned = self.raises_in
+        return planned is not None and planned[0] == method and planned[1] in (None, step)
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.returns.items())), self.raises_in))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One run of training around a hook; every field is observable in the trace."""
+
+    name: str
+    save_steps: int | None = 1
+    save_secs: float | None = None
+    runs: int = 4
+    increment: int = 1
+    seconds_per_run: float = 0.0
+    resume_from: int | None = None
+    listeners: tuple[ListenerPlan, ...] = (ListenerPlan("a"), ListenerPlan("b"))
+    training_raises_at_run: int | None = None
+
+    @property
+    def start_step(self) -> int:
+        return self.resume_from or 0
+
+    def hook_kwargs(self) -> dict[str, Any]:
+        if self.save_secs is not None:
+            return {"save_secs": self.save_secs}
+        return {"save_steps": self.save_steps}
+
+
+# --------------------------------------------------------------------------- clock
+
+
+_local = threading.local()
+_START_TIME = 1_700_000_000.0
+_instrument_lock = threading.Lock()
+
+
+class Clock:
+    """A clock that moves only when the scenario says so."""
+
+    def __init__(self) -> None:
+        self.now = _START_TIME
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextlib.contextmanager
+def instrumented() -> Iterator[None]:
+    """Wrap ``time.time``/``time.monotonic`` and ``Saver.save`` for one scenario.
+
+    Outside a scenario's thread the wrappers behave exactly like the originals, and
+    everything patched is restored when the block ends, whatever the implementation
+    did meanwhile (even if it replaced ``time.time`` itself).
+    """
+    from tensorflow.python.training import saver as saver_module
+
+    with _instrument_lock:
+        real_time, real_monotonic = time.time, time.monotonic
+        real_save = saver_module.Saver.save
+
+        def fake_time() -> float:
+            clock = getattr(_local, "clock", None)
+            return real_time() if clock is None else clock.now
+
+        def fake_monotonic() -> float:
+            clock = getattr(_local, "clock", None)
+            return real_monotonic() if clock is None else clock.now - _START_TIME
+
+        def recording_save(self: Any, sess: Any, save_path: str, *args: Any, **kwargs: Any):
+            recorder = getattr(_local, "recorder", None)
+            path = real_save(self, sess, save_path, *args, **kwargs)
+            if recorder is not None:
+                match = re.search(r"-(\d+)$", str(path or ""))
+                recorder.add(
+                    Event("write", step=int(match.group(1)) if match else None, info={"path": path})
+                )
+            return path
+
+        time.time, time.monotonic = fake_time, fake_monotonic
+        saver_module.Saver.save = recording_save
+        try:
+            yield
+        finally:
+            time.time, time.monotonic = real_time, real_monotonic
+            saver_module.Saver.save = real_save
+
+
+# ------------------------------------------------------------------------- recording
+
+
+class Recorder:
+    """Collects the events of one scenario (one thread writes to it)."""
+
+    def __init__(self) -> None:
+        self.events: Trace = []
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+
+
+def _as_int(value: Any) -> int | None:
+    """The step a global_step_value denotes, whatever its type; None if not a number.
+
+    Only SAVE-3 judges the type (from ``info["raw"]``): a float 3.0 is step 3 for
+    every other check, so one defect does not cascade into every verdict.
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer in the sense of SAVE-3 (int or numpy integer)."""
+    import numpy as np
+
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) -> Any:
+    import tensorflow as tf
+
+    def maybe_raise(method: str, step: Any) -> None:
+        if plan.raises_at(method, _as_int(step)):
+            raise PlannedListenerError(f"{plan.name}.{method} raised as planned")
+
+    class RecordingListener(tf.compat.v1.train.CheckpointSaverListener):
+        def begin(self) -> None:
+            # LIFE-1: adding an op fails if the graph is already finalized.
+            tf.constant(0, name=f"listener_{plan.name}_begin_op")
+            recorder.add(Event("begin", plan.name))
+            maybe_raise("begin", None)
+
+        def before_save(self, session: Any, global_step_value: Any) -> None:
+            recorder.add(
+                Event(
+                    "before_save",
+                    plan.name,
+                    _as_int(global_step_value),
+                    info=env.observe(session, global_step_value),
+                )
+            )
+            maybe_raise("before_save", global_step_value)
+
+        def after_save(self, session: Any, global_step_value: Any) -> Any:
+            info = env.observe(session, global_step_value, checkpoint=True)
+            value = plan.returns.get(_as_int(global_step_value))
+            info["returned"] = value
+            recorder.add(Event("after_save", plan.name, _as_int(global_step_value), info=info))
+            maybe_raise("after_save", global_step_value)
+            return value
+
+        def end(self, session: Any, global_step_value: Any) -> None:
+            recorder.add(
+                Event(
+                    "end",
+                    plan.name,
+                    _as_int(global_step_value),
+                    info=env.observe(session, global_step_value),
+                )
+            )
+            maybe_raise("end", global_step_value)
+
+    return RecordingListener()
+
+
+def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
+    """Build the listener under test; record its calls and its acts around it."""
+    import tensorflow as tf
+
+    def record(global_step_value: Any) -> None:
+        recorder.add(
+            Event("act", TARGET, _as_int(global_step_value), info={"raw": global_step_value})
+        )
+
+    inner = factory(record)
+
+    class TargetProxy(tf.compat.v1.train.CheckpointSaverListener):
+        def begin(self) -> None:
+            recorder.add(Event("begin", TARGET))
+            inner.begin()
+
+        def before_save(self, session: Any, global_step_value: Any) -> Any:
+            recorder.add(Event("before_save", TARGET, _as_int(global_step_value)))
+            return inner.before_save(session, global_step_value)
+
+        def after_save(self, session: Any, global_step_value: Any) -> Any:
+            recorder.add(Event("after_save", TARGET, _as_int(global_step_value)))
+            value = inner.after_save(session, global_step_value)
+            recorder.add(
+                Event("returned", TARGET, _as_int(global_step_value), info={"returned": value})
+            )
+            return value
+
+        def end(self, session: Any, global_step_value: Any) -> Any:
+            recorder.add(Event("end", TARGET, _as_int(global_step_value)))
+            return inner.end(session, global_step_value)
+
+    return TargetProxy()
+
+
+# ---------------------------------------------------------------------- the graph
+
+
+class _Env:
+    """The scenario's graph pieces, and what a listener observes at a call."""
+
+    def __init__(self, checkpoint_dir: str, global_step: Any) -> None:
+        self.checkpoint_dir = checkpoint_dir
+        self.global_step = global_step
+
+    def observe(self, session: Any, value: Any, checkpoint: bool = False) -> dict[str, Any]:
+        import tensorflow as tf
+
+        info: dict[str, Any] = {"type": type(value).__name__, "raw": value}
+        try:
+            info["session_step"] = int(session.run(self.global_step))
+        except Exception as exc:  # noqa: BLE001 - a bad session is an observation
+            info["session_step"] = f"unusable session: {type(exc).__name__}"
+        if checkpoint:
+            latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+            info["latest"] = latest and os.path.join(
+                "<checkpoint_dir>", os.path.relpath(latest, self.checkpoint_dir)
+            )
+            if latest:
+                try:
+                    info["stored_step"] = int(tf.train.load_variable(latest, "global_step"))
+                except Exception as exc:  # noqa: BLE001
+                    info["stored_step"] = f"unreadable: {type(exc).__name__}"
+        return info
+
+
+def _build_graph(increment: int) -> tuple[Any, Any, Any]:
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    global_step = v1.train.get_or_create_global_step()
+    weight = v1.get_variable("w", initializer=0.0, use_resource=True)
+    train_op = weight.assign_add(1.0)
+    advance = v1.assign_add(global_step, increment)
+    return global_step, train_op, advance
+
+
+def _prepare_resume(checkpoint_dir: str, step: int) -> None:
+    """Write a checkpoint at ``step`` in a graph of the same shape (not recorded)."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        global_step, _, _ = _build_graph(1)
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            sess.run(global_step.assign(step))
+            v1.train.Saver().save(
+                sess, os.path.join(checkpoint_dir, "model.ckpt"), global_step=step
+            )
+
+
+def _stepper_hook(
+    advance: Any, recorder: Recorder, global_step: Any, clock: Clock, seconds_per_run: float
+) -> Any:
+    """The kit's first hook: advances the global step after each run, records the run."""
+    import tensorflow as tf
+
+    class Stepper(tf.compat.v1.train.SessionRunHook):
+        def after_create_session(self, session: Any, coord: Any) -> None:
+            self._advance = session.make_callable(advance)
+            self._read = session.make_callable(global_step)
+
+        def before_run(self, run_context: Any) -> None:
+            clock.advance(seconds_per_run)
+
+        def after_run(self, run_context: Any, run_values: Any) -> None:
+            self._advance()
+            recorder.add(Event("run", step=int(self._read())))
+
+    return Stepper()
+
+
+@dataclass
+class Outcome:
+    """The result of one scenario: the trace, and how it ended."""
+
+    scenario: Scenario
+    events: Trace
+    error: BaseException | None = None
+    hung: bool = False
+    stack: str = ""  # where a hung scenario was stuck
+    hung_origin: str | None = None
+    files: list[str] = field(default_factory=list)
+    stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
+
+
+def _run(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    listener_factory: Callable[..., Any] | None,
+    recorder: Recorder,
+    workdir: str,
+    outcome: Outcome,
+) -> None:
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    checkpoint_dir = os.path.join(workdir, "ckpt")
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    if scenario.resume_from is not None:
+        _prepare_resume(checkpoint_dir, scenario.resume_from)
+    clock = Clock()
+    _local.clock, _local.recorder = clock, recorder
+    try:
+        with tf.Graph().as_default():
+            global_step, train_op, advance = _build_graph(scenario.increment)
+            env = _Env(checkpoint_dir, global_step)
+            listeners = [
+                _make_target_proxy(listener_factory, recorder)
+                if plan.target
+                else _make_recording_listener(plan, recorder, env)
+                for plan in scenario.listeners
+            ]
+            hook = factory(checkpoint_dir, listeners=listeners, **scenario.hook_kwargs())
+            stepper = _stepper_hook(advance, recorder, global_step, clock, scenario.seconds_per_run)
+            creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
+            with v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook]) as sess:
+                recorder.add(Event("created"))
+                for run in range(scenario.runs):
+                    if run == scenario.training_raises_at_run:
+                        raise TrainingError(f"training raised at run {run}, as planned")
+                    sess.run(train_op)
+                    if sess.should_stop():
+                        recorder.add(Event("stopped"))
+                        break
+                recorder.add(Event("close"))
+    except BaseException as exc:  # noqa: BLE001 - every exception is an observation
+        outcome.error = exc
+        recorder.add(Event("error", info={"type": type(exc).__name__, "message": str(exc)}))
+    finally:
+        _local.clock = _local.recorder = None
+        outcome.files = sorted(os.listdir(checkpoint_dir))
+        outcome.stored_steps = _stored_steps(checkpoint_dir, outcome.files)
+
+
+def _stored_steps(checkpoint_dir: str, files: list[str]) -> dict[str, int]:
+    """The global step stored in each checkpoint left in the directory."""
+    import tensorflow as tf
+
+    stored = {}
+    for name in files:
+        if name.endswith(".index"):
+            prefix = os.path.join(checkpoint_dir, name[: -len(".index")])
+            try:
+                stored[name[: -len(".index")]] = int(tf.train.load_variable(prefix, "global_step"))
+            except Exception:  # noqa: BLE001 - an unreadable checkpoint is an observation
+                stored[name[: -len(".index")]] = -1
+    return stored
+
+
+def run_scenario(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    *,
+    listener_factory: Callable[..., Any] | None = None,
+    timeout: float = 60.0,
+) -> Outcome:
+    """Run ``scenario`` around ``factory``'s hook in a worker thread; never raises.
+
+    A hook that does not finish within ``timeout`` seconds gives an outcome with
+    ``hung=True`` and the stack it was stuck in; its thread is abandoned (a daemon)
+    and its directory left to be removed at exit, never deleted under it.
+    """
+    recorder = Recorder()
+    outcome = Outcome(scenario, recorder.events)
+    workdir = tempfile.mkdtemp(prefix=PREFIX)
+    with instrumented():
+        worker = threading.Thread(
+            target=_run,
+            args=(scenario, factory, listener_factory, recorder, workdir, outcome),
+            name=f"ckpt-conformance:{scenario.name}",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            outcome.hung = True
+            outcome.events = list(recorder.events)
+            outcome.stack, outcome.hung_origin = thread_stack(worker)
+            remove_tree_at_exit(workdir)
+            return outcome
+    teardown(workdir)
+    return outcome
+
+
+def remove_tree_at_exit(path: str) -> None:
+    """Leave ``path`` to the end of the process: a hung thread may still be using it."""
+    import atexit
+
+    atexit.register(remove_tree, path)

@@ -1,0 +1,376 @@
+"""One object owns a run: targets, cases, workers, xfails, results, status and verdict.
+
+The CLI, the pytest plugin and the Python API are thin adapters over :class:`KitRun`.
+Data flows one way: validated targets -> cases with stable ids (``module:attr::check``)
+-> a runner per implementation (its own worker process by default) -> check results
+-> xfails applied -> verdicts, run status, exit code -> reports.  Nothing is cached
+outside the run, so two runs never see each other's state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ckpt_conformance.checks.registry import Check, all_checks
+from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
+from ckpt_conformance.outcomes import Cause, ExitCode, Outcome, RunStatus, Verdict
+from ckpt_conformance.report import RunReport
+from ckpt_conformance.runner import CheckResult, ImplementationResult, run_check
+from ckpt_conformance.supervisor import GRACE, LOAD_BUDGET, WorkerDied, WorkerProcess, WorkerStuck
+from ckpt_conformance.targets import Target, importable
+from ckpt_conformance.xfail import XfailList
+
+
+@dataclass(frozen=True)
+class Case:
+    """One (implementation, check) pair, with the stable id every adapter shows."""
+
+    target: Target
+    check: Check
+
+    @property
+    def id(self) -> str:
+        return f"{self.target.name}::{self.check.id}"
+
+    def keywords(self) -> set[str]:
+        """The names ``-k`` matches: the id, target, check id, clause ids, kind."""
+        return {self.id, self.target.name, self.check.id, self.target.kind, *self.check.clauses}
+
+
+def keyword_filter(expression: str) -> Callable[[Case], bool]:
+    """pytest's ``-k`` language over a case's keywords (substring, case-insensitive)."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        compiled = Expression.compile(expression)
+    except Exception as exc:  # noqa: BLE001 - pytest's ParseError type moved between releases
+        raise UsageError(f"-k {expression!r} is not a valid expression: {exc}") from None
+
+    def matches(case: Case) -> bool:
+        names = [name.lower() for name in case.keywords()]
+        return compiled.evaluate(lambda sub, **_: any(sub.lower() in n for n in names))
+
+    return matches
+
+
+# ---------------------------------------------------------------------------- runners
+
+
+class InProcessRunner:
+    """Runs a target's checks in this process (``isolate=False``): no crash containment."""
+
+    def __init__(self, target: Target, timeout: float, distributed: bool) -> None:
+        from ckpt_conformance.subject import Subject
+        from ckpt_conformance.targets import load_target
+
+        del distributed
+        if target.factory is None:
+            target = load_target(target.name, target.kind)
+        self.subject = Subject(target.name, target.kind, target.factory, timeout, target.schedule)
+
+    def run(self, check: Check) -> CheckResult:
+        return run_check(self.subject, check)
+
+    def close(self) -> None:
+        from ckpt_conformance.workspace import close_cached_writers
+
+        close_cached_writers()
+
+
+class IsolatedRunner:
+    """Runs a target's checks in its own worker process, observing hangs and crashes."""
+
+    def __init__(self, target: Target, timeout: float, distributed: bool) -> None:
+        self.target, self.timeout, self.distributed = target, timeout, distributed
+        self.worker: WorkerProcess | None = None
+        self.broken: CheckResult | None = None  # the hang or crash that ended the worker
+
+    def _start(self) -> WorkerProcess:
+        if self.worker is None:
+            self.worker = WorkerProcess()
+            answer = self.worker.ask(
+                {
+                    "op": "load",
+                    "target": self.target.name,
+                    "kind": self.target.kind,
+                    "timeout": self.timeout,
+                    "distributed": self.distributed,
+                },
+                LOAD_BUDGET,
+            )
+            if answer["op"] != "loaded":
+                raise KitFailure(f"the worker could not load {self.target.name}: {answer}")
+        return self.worker
+
+    def _budget(self, check: Check) -> float:
+        clusters = 2 * 2 * self.timeout if check.group == "distributed" else 0.0
+        return self.timeout + clusters + GRACE
+
+    def run(self, check: Check) -> CheckResult:
+        if self.broken is not None:
+            how = "hung" if self.broken.cause is Cause.HUNG else "crashed"
+            return _result(
+                check,
+                Outcome.BLOCKED,
+                f"blocked: {self.target.name} {how} earlier, in check {self.broken.check_id!r}",
+            )
+        try:
+            worker = self._start()
+            worker.ask({"op": "run", "check": check.id}, LOAD_BUDGET)  # "started"
+            answer = worker.receive(self._budget(check))
+        except WorkerDied as died:
+            self.broken = _result(
+                check,
+                Outcome.FAILED,
+                f"{self.target.name} crashed [check {check.id}]: the worker process running it "
+                f"ended ({died.status}); no clause of this check could be judged"
+                + (f"\n  last output:\n{_indent(died.output)}" if died.output else ""),
+                cause=Cause.CRASHED,
+            )
+            return self.broken
+        except WorkerStuck as stuck:
+            self.broken = _result(
+                check,
+                Outcome.FAILED,
+                f"{self.target.name} hung [check {check.id}]: no answer within "
+                f"{stuck.seconds:g}s (a hang that even the check's own timeout could not "
+                "interrupt, e.g. a C call holding the GIL)"
+                + (f"\n  stacks:\n{_indent(stuck.stacks)}" if stuck.stacks else ""),
+                cause=Cause.HUNG,
+            )
+            return self.broken
+        result = CheckResult.from_dict(answer["result"])
+        if result.cause is Cause.HUNG:
+            self.broken = result
+        return result
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+class KitFailure(Exception):
+    """The kit itself failed (not the implementation under test)."""
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _result(
+    check: Check, outcome: Outcome, message: str, cause: Cause | None = None
+) -> CheckResult:
+    return CheckResult(check.id, check.clauses, check.level, outcome, message, cause=cause)
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class KitRun:
+    """Owns one run of the kit; see the module docstring."""
+
+    targets: Sequence[Target]
+    timeout: float = DEFAULT_TIMEOUT
+    distributed: bool = False
+    isolate: bool | None = None  # None: a worker process whenever the target is importable
+    xfails: XfailList | Callable[[Target], XfailList] = field(default_factory=XfailList)
+    checks: Iterable[str] | None = None  # check ids to select (the API's ``checks=``)
+    keyword: str | None = None  # a ``-k`` expression
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    json_path: str | None = None  # the plugin's --ckpt-json
+
+    def __post_init__(self) -> None:
+        self.timeout = validate_timeout(self.timeout, "timeout")
+        unique: dict[tuple[str, str], Target] = {}
+        for target in self.targets:
+            key = (target.kind, target.name)
+            if key in unique:
+                self.warnings.append(f"{target.kind} {target.name} was given twice; checked once")
+            unique.setdefault(key, target)
+        self.targets = list(unique.values())
+        for target in self.targets:
+            if target.factory is not None and not importable(target):
+                if self.isolate:
+                    raise UsageError(
+                        f"{target.name} cannot be imported by name in a worker process "
+                        "(defined in a function, or replaced after import); define it at "
+                        "module level, or pass isolate=False"
+                    )
+                if self.distributed:
+                    raise UsageError(
+                        f"{target.name} cannot be imported by name, so the cluster tasks of "
+                        "the distributed checks cannot load it; define it at module level"
+                    )
+        self.all_cases = [
+            Case(t, c) for t in self.targets for c in all_checks(t.kind, self.distributed)
+        ]
+        self.selected = self._select()
+        self.results: dict[str, ImplementationResult] = {
+            t.name: ImplementationResult(t.name, t.kind) for t in self.targets
+        }
+        self._runners: dict[str, InProcessRunner | IsolatedRunner] = {}
+        self._lock = threading.Lock()
+        self._xfail_lists: dict[str, XfailList] = {}
+        for target in self.targets:
+            xfails = self._xfails_for(target)
+            ids = [c.check.id for c in self.all_cases if c.target is target]
+            for prefix in xfails.unmatched(target.name, ids):
+                self.warnings.append(f"xfail entry {prefix!r} matched no check of {target.name}")
+
+    def _xfails_for(self, target: Target) -> XfailList:
+        if target.name not in self._xfail_lists:
+            xfails = self.xfails(target) if callable(self.xfails) else self.xfails
+            self._xfail_lists[target.name] = xfails
+        return self._xfail_lists[target.name]
+
+    def _select(self) -> list[Case]:
+        cases = list(self.all_cases)
+        if self.checks is not None:
+            wanted = set(self.checks)
+            known = {c.check.id for c in cases}
+            unknown = sorted(wanted - known)
+            if unknown:
+                raise UsageError(f"unknown check id(s) {unknown}; see ckpt_conformance.list_checks()")
+            cases = [c for c in cases if c.check.id in wanted]
+        if self.keyword:
+            matches = keyword_filter(self.keyword)
+            cases = [c for c in cases if matches(c)]
+        return cases
+
+    # ------------------------------------------------------------------ running
+
+    def _runner(self, target: Target) -> InProcessRunner | IsolatedRunner:
+        with self._lock:
+            if target.name not in self._runners:
+                isolated = self.isolate is not False and (
+                    target.factory is None or importable(target)
+                )
+                kind = IsolatedRunner if isolated else InProcessRunner
+                self._runners[target.name] = kind(target, self.timeout, self.distributed)
+            return self._runners[target.name]
+
+    def run_case(self, case: Case) -> CheckResult:
+        """Run one case (its prerequisites' outcomes are the ones already recorded)."""
+        try:
+            result = self._runner(case.target).run(case.check)
+        except KitFailure as exc:
+            result = _result(case.check, Outcome.ERROR, f"kit error: {exc}")
+        if self.interrupted:  # its worker was killed by the interruption: not a verdict
+            return result
+        self._xfails_for(case.target).apply(case.target.name, result)
+        self.record(case.target.name, result)
+        return result
+
+    def record(self, target_name: str, result: CheckResult) -> None:
+        with self._lock:
+            self.results[target_name].checks.append(result)
+
+    def run(
+        self,
+        jobs: int = 1,
+        on_result: Callable[[Case, CheckResult], None] | None = None,
+        on_target_done: Callable[[Target], None] | None = None,
+    ) -> None:
+        """Run every selected case, ``jobs`` implementations side by side."""
+        by_target: dict[str, list[Case]] = {}
+        for case in self.selected:
+            by_target.setdefault(case.target.name, []).append(case)
+
+        def run_target(cases: list[Case]) -> None:
+            for case in cases:
+                if self.interrupted:
+                    return
+                result = self.run_case(case)
+                if self.interrupted:
+                    return
+                if on_result is not None:
+                    on_result(case, result)
+            self._runner(cases[0].target).close()
+            if on_target_done is not None and not self.interrupted:
+                on_target_done(cases[0].target)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ckpt-run") as pool:
+            futures = [pool.submit(run_target, cases) for cases in by_target.values()]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                self.interrupt()
+                raise
+
+    def interrupt(self) -> None:
+        """Stop now: kill every worker; the status becomes ``interrupted``."""
+        self.interrupted = True
+        for runner in list(self._runners.values()):
+            if isinstance(runner, IsolatedRunner) and runner.worker is not None:
+                runner.worker.kill()
+
+    def close(self) -> None:
+        for runner in list(self._runners.values()):
+            runner.close()
+
+    # ------------------------------------------------------------------ verdicts
+
+    def implementation_results(self) -> list[ImplementationResult]:
+        """Results in target order, each marked complete if all its checks ran."""
+        out = []
+        for target in self.targets:
+            result = self.results[target.name]
+            total = sum(1 for c in self.all_cases if c.target is target)
+            result.complete = len(result.checks) == total
+            out.append(result)
+        return out
+
+    @property
+    def status(self) -> RunStatus:
+        results = self.implementation_results()
+        if any(r.kit_errors for r in results):
+            return RunStatus.CRASHED
+        ran = sum(len(r.checks) for r in results)
+        if self.interrupted and ran < len(self.selected):
+            return RunStatus.INTERRUPTED
+        if ran < len(self.all_cases):
+            return RunStatus.PARTIAL
+        return RunStatus.COMPLETE
+
+    def verdict(self, result: ImplementationResult) -> Verdict:
+        return verdict_of(result, self.status)
+
+    def report(self) -> RunReport:
+        """What the terminal and the reports say about this run."""
+        results = self.implementation_results()
+        status = self.status
+        return RunReport(
+            status,
+            results,
+            [verdict_of(r, status) for r in results],
+            len(self.selected),
+            len(self.all_cases),
+            list(self.warnings),
+        )
+
+    def exit_code(self) -> ExitCode:
+        status = self.status
+        if status in (RunStatus.INTERRUPTED, RunStatus.CRASHED):
+            return ExitCode.KIT_ERROR
+        if any(not r.conformant for r in self.implementation_results()):
+            return ExitCode.NOT_CONFORMANT
+        return ExitCode.OK
+
+
+def verdict_of(result: ImplementationResult, status: RunStatus) -> Verdict:
+    """An implementation's verdict: only a complete, error-free run says CONFORMANT."""
+    if result.kit_errors:
+        return Verdict.UNDETERMINED
+    if not result.conformant:
+        return Verdict.NOT_CONFORMANT
+    if result.complete and status is not RunStatus.INTERRUPTED:
+        return Verdict.CONFORMANT
+    if status is RunStatus.INTERRUPTED:
+        return Verdict.UNDETERMINED
+    return Verdict.NO_VIOLATION_IN_SELECTION

@@ -1,0 +1,166 @@
+"""The parent side of a worker process: start it, ask, wait with a deadline, observe death.
+
+A worker that stops answering is asked for every thread's stack (``SIGUSR1``, which
+``faulthandler`` serves even while a C call holds the GIL), then killed with its
+process group; a worker that dies is reported with its exit status and the tail of
+its output.  Either way the parent's run goes on and reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+#: Extra seconds a worker gets beyond a check's own budget before it counts as stuck.
+GRACE = 15.0
+#: Seconds allowed for a worker to import TensorFlow and the target.
+LOAD_BUDGET = 300.0
+
+
+class WorkerDied(Exception):
+    """The worker process ended while the parent waited for an answer."""
+
+    def __init__(self, status: str, output: str) -> None:
+        super().__init__(status)
+        self.status, self.output = status, output
+
+
+class WorkerStuck(Exception):
+    """The worker did not answer in time; it has been killed."""
+
+    def __init__(self, seconds: float, stacks: str) -> None:
+        super().__init__(f"no answer within {seconds:g}s")
+        self.seconds, self.stacks = seconds, stacks
+
+
+def describe_status(code: int | None) -> str:
+    """``exit status 0`` or ``killed by signal SIGSEGV``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def child_environment() -> dict[str, str]:
+    """The parent's environment, with its import path, and TensorFlow's C++ logs quiet."""
+    env = dict(os.environ)
+    path = [os.getcwd() if not entry else entry for entry in sys.path]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in path if os.path.isdir(p)))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONFAULTHANDLER"] = "1"
+    return env
+
+
+class WorkerProcess:
+    """One ``python -m ckpt_conformance.worker`` process and its answer pipe."""
+
+    def __init__(self) -> None:
+        read_fd, write_fd = os.pipe()
+        self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ckpt_conformance.worker", str(write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=self.log,
+            stderr=self.log,
+            pass_fds=(write_fd,),
+            env=child_environment(),
+            start_new_session=True,  # its own process group: killed as one
+            text=True,
+        )
+        os.close(write_fd)
+        self._answers = os.fdopen(read_fd, "rb", buffering=0)
+        self._buffer = b""
+        self.closed = False
+
+    def output_tail(self, lines: int = 15) -> str:
+        """The last lines the worker printed (stdout and stderr)."""
+        self.log.flush()
+        self.log.seek(0)
+        text = self.log.read().decode("utf-8", "replace")
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the worker is gone: the next receive() says how
+
+    def receive(self, seconds: float) -> dict[str, Any]:
+        """The next answer; WorkerDied or WorkerStuck if none comes within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._answers, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WorkerStuck(seconds, self._stacks_then_kill())
+                if not selector.select(min(left, 1.0)):
+                    continue
+                chunk = self._answers.read(65536)
+                if not chunk:
+                    code = self.proc.wait()
+                    self.closed = True
+                    raise WorkerDied(describe_status(code), self.output_tail())
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def ask(self, message: dict[str, Any], seconds: float) -> dict[str, Any]:
+        self.send(message)
+        return self.receive(seconds)
+
+    def _stacks_then_kill(self) -> str:
+        """Ask for every thread's stack (faulthandler), then kill the process group."""
+        mark = self.log.seek(0, os.SEEK_END)
+        try:
+            os.kill(self.proc.pid, signal.SIGUSR1)
+            time.sleep(1.0)
+        except OSError:
+            pass
+        self.kill()
+        self.log.seek(mark)
+        return self.log.read().decode("utf-8", "replace").strip()
+
+    def kill(self) -> None:
+        """End the worker and everything it started; never raises."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
+            pass
+
+    def close(self) -> None:
+        """Ask the worker to quit (killing it if it does not), release pipes and log."""
+        if self.proc.poll() is None and not self.closed:
+            self.send({"op": "quit"})
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.proc.poll() is None:
+            self.kill()
+        self.closed = True
+        for stream in (self.proc.stdin, self._answers):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        self.log.close()

@@ -1,0 +1,155 @@
+"""Turn ``module:attribute`` into a factory, or one clear line saying what is wrong."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ckpt_conformance.options import UsageError
+
+#: The targets checked when none is named: TensorFlow's hook, the reference ones.
+DEFAULT_HOOKS = (
+    "tensorflow:compat.v1.train.CheckpointSaverHook",
+    "ckpt_reference:CheckpointSaverHook",
+)
+DEFAULT_LISTENERS = (
+    "ckpt_conformance.builtin:every_save_listener",
+    "ckpt_conformance.builtin:every_third_step_listener",
+)
+
+
+class TargetError(UsageError):
+    """A target that cannot be used; the message is one line naming the fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A loaded implementation: its name, kind and factory."""
+
+    name: str
+    kind: str  # "hook" or "listener"
+    factory: Callable[..., Any] | None  # None: named, loaded only in its worker
+
+    @property
+    def schedule(self) -> Callable[[int], bool] | None:
+        return getattr(self.factory, "schedule", None) if self.kind == "listener" else None
+
+
+def name_of(factory: Any) -> str:
+    """The ``module:qualname`` a factory object would be named by."""
+    module = getattr(factory, "__module__", None) or "?"
+    return f"{module}:{getattr(factory, '__qualname__', type(factory).__name__)}"
+
+
+def parse_name(spec: str) -> str:
+    """Check the shape of ``module:attr.path`` without importing anything."""
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise TargetError(
+            f"invalid target {spec!r}: expected 'module:attribute', e.g. 'mypkg.hooks:MyHook'"
+        )
+    return spec
+
+
+def _import_attr(spec: str) -> Any:
+    module_name, _, attr_path = parse_name(spec).partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise TargetError(
+                f"invalid target {spec!r}: module {exc.name!r} not found; "
+                "install it or add it to PYTHONPATH"
+            ) from None
+        raise TargetError(
+            f"invalid target {spec!r}: importing {module_name!r} failed: "
+            f"No module named {exc.name!r}"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any import-time error is the user's to see
+        raise TargetError(
+            f"invalid target {spec!r}: importing {module_name!r} raised {type(exc).__name__}: {exc}"
+        ) from None
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(
+                f"invalid target {spec!r}: {part!r} not found in "
+                f"{getattr(obj, '__name__', obj)!r}; check the attribute path "
+                "after ':'"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - lazy modules may raise anything
+            raise TargetError(
+                f"invalid target {spec!r}: looking up {part!r} raised {type(exc).__name__}: {exc}"
+            ) from None
+    return obj
+
+
+def check_signature(factory: Any, kind: str, name: str) -> None:
+    """Fail with one line unless ``factory`` can be called the way the contract says."""
+    if not callable(factory):
+        raise TargetError(
+            f"invalid {kind} {name!r}: {type(factory).__name__} object is not "
+            "callable; name a class or a factory function"
+        )
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return  # builtins without a signature: the constructor check will tell
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]]
+    if kind == "hook":
+        calls = [
+            (("dir",), {"save_steps": 1, "listeners": []}),
+            (("dir",), {"save_secs": 1.0, "listeners": []}),
+        ]
+        contract = "factory(checkpoint_dir, *, save_steps=None, save_secs=None, listeners=None)"
+    else:
+        calls = [((print,), {})]
+        contract = "factory(record)"
+    for args, kwargs in calls:
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TargetError(
+                f"invalid {kind} {name!r}: signature {signature} does not fit "
+                f"the contract {contract}: {exc}"
+            ) from None
+
+
+def load_target(spec: str, kind: str) -> Target:
+    """Import ``spec`` ('module:attr.path') and validate it as a ``kind`` factory."""
+    factory = _import_attr(spec)
+    check_signature(factory, kind, spec)
+    if kind == "listener":
+        schedule = getattr(factory, "schedule", None)
+        if schedule is not None and not callable(schedule):
+            raise TargetError(
+                f"invalid listener {spec!r}: its 'schedule' attribute must be "
+                "a predicate on the step, got "
+                f"{type(schedule).__name__}"
+            )
+    return Target(spec, kind, factory)
+
+
+def target_from_object(factory: Any, kind: str) -> Target:
+    """A Target for a factory object passed directly (the Python API)."""
+    name = name_of(factory)
+    check_signature(factory, kind, name)
+    return Target(name, kind, factory)
+
+
+def importable(target: Target) -> bool:
+    """Whether a fresh process importing ``target.name`` gets this very factory.
+
+    A class defined inside a function (``<locals>`` in its name) or replaced after
+    import is not: such a target can only run in this process.
+    """
+    if "<locals>" in target.name:
+        return False
+    try:
+        return _import_attr(target.name) is target.factory
+    except TargetError:
+        return False

@@ -1,0 +1,103 @@
+"""The worker process: runs one implementation's checks, reporting each result.
+
+``python -m ckpt_conformance.worker FD`` reads requests (JSON lines) on stdin and
+answers on file descriptor FD, so nothing the implementation prints can corrupt the
+protocol.  The supervisor gives each implementation its own worker: whatever the
+implementation does to its process (``os._exit``, a segfault, a hang holding the GIL,
+replacing ``time.time``), the verdict survives and no other implementation sees it.
+
+Requests and answers::
+
+    {"op": "probe", "targets": [[name, kind], ...]}  -> {"op": "probed", "errors": [...]}
+    {"op": "load", "target": name, "kind": k, "timeout": s}
+                                                      -> {"op": "loaded"} | {"op": "error", ...}
+    {"op": "run", "check": id}    -> {"op": "started", "check": id}, {"op": "result", ...}
+    {"op": "quit"}
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import signal
+import sys
+from typing import IO, Any
+
+from ckpt_conformance.outcomes import Cause
+
+
+class _Worker:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.subject: Any = None
+        self.checks: dict[str, Any] = {}
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.out.write(json.dumps(message) + "\n")
+        self.out.flush()
+
+    def probe(self, request: dict[str, Any]) -> None:
+        from ckpt_conformance.targets import TargetError, load_target
+
+        errors = []
+        for name, kind in request["targets"]:
+            try:
+                load_target(name, kind)
+            except TargetError as exc:
+                errors.append(str(exc))
+        self.send({"op": "probed", "errors": errors})
+
+    def load(self, request: dict[str, Any]) -> None:
+        from ckpt_conformance.checks.registry import all_checks
+        from ckpt_conformance.subject import Subject
+        from ckpt_conformance.targets import TargetError, load_target
+
+        try:
+            target = load_target(request["target"], request["kind"])
+        except TargetError as exc:
+            self.send({"op": "error", "message": str(exc)})
+            return
+        self.subject = Subject(
+            target.name, target.kind, target.factory, request["timeout"], target.schedule
+        )
+        self.checks = {c.id: c for c in all_checks(target.kind, request.get("distributed", False))}
+        self.send({"op": "loaded"})
+
+    def run(self, request: dict[str, Any]) -> bool:
+        """Run one check; False when the worker must end (its implementation hung)."""
+        from ckpt_conformance.runner import run_check
+
+        check = self.checks[request["check"]]
+        self.send({"op": "started", "check": check.id})
+        result = run_check(self.subject, check)
+        self.send({"op": "result", "result": result.to_dict()})
+        return result.cause is not Cause.HUNG
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = os.fdopen(int(args[0]), "w", encoding="utf-8")
+    # The supervisor sends SIGUSR1 before it kills a worker that stopped answering:
+    # every thread's stack goes to stderr (its log file), even with the GIL held.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    faulthandler.enable()  # a segfault's stack, too
+    worker = _Worker(out)
+    for line in sys.stdin:
+        request = json.loads(line)
+        op = request["op"]
+        if op == "quit":
+            break
+        if op == "probe":
+            worker.probe(request)
+        elif op == "load":
+            worker.load(request)
+        elif op == "run" and not worker.run(request):
+            out.flush()
+            os._exit(0)  # a hung thread lives on in this process: end it, not the verdict
+    out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
