@@ -42,7 +42,16 @@ def main() -> None:
         imports.append(_timed([sys.executable, "-c", "import tensorflow"], env))
         kits.append(
             _timed(
-                [sys.executable, "-m", "ckpt_conformance", "-q", "--hook", args.hook, "--json", report],
+                [
+                    sys.executable,
+                    "-m",
+                    "ckpt_conformance",
+                    "-q",
+                    "--hook",
+                    args.hook,
+                    "--json",
+                    report,
+                ],
                 env,
             )
         )

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ckpt_conformance.checks.registry import Check, all_checks
-from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
 from ckpt_conformance.clauses import Level
+from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
 from ckpt_conformance.outcomes import Outcome
 from ckpt_conformance.runner import CheckResult, ImplementationResult
 from ckpt_conformance.session import Case, KitRun
@@ -156,14 +156,16 @@ class _SharedRun:
     """The one run behind a parametrization: created at its first case, closed at exit."""
 
     def __init__(self, make: Callable[[], KitRun]) -> None:
-        self._make, self.run = make, None
+        self._make = make
+        self.run: KitRun | None = None
 
     def case(self, factory: Callable[..., Any], check: Check) -> CheckResult:
         if self.run is None:
             self.run = self._make()
             atexit.register(self.run.close)
-        target = next(t for t in self.run.targets if t.factory is factory)
-        return self.run.run_case(Case(target, check))
+        run = self.run
+        target = next(t for t in run.targets if t.factory is factory)
+        return run.run_case(Case(target, check))
 
 
 class BoundCheck:

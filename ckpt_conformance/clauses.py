@@ -34,6 +34,12 @@ class Clause:
     def __str__(self) -> str:
         return f"{self.id} ({self.level.value}): {self.text}"
 
+    @property
+    def link(self) -> str:
+        """Where the clause lives: its spec file and anchor (``spec/hook.md#STOP-2``);
+        the rendered docs serve it at ``spec/hook.html#STOP-2``."""
+        return f"spec/{self.subject}.md#{self.id}"
+
 
 def _c(clause_id: str, level: str, subject: str, text: str) -> Clause:
     return Clause(clause_id, Level(level), subject, text)

@@ -53,25 +53,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name in ("hook", "listener"):
         opt = option(name)
-        parser.add_argument(opt.cli(), action="append", default=[], metavar=opt.metavar,
-                            help=opt.help)
+        parser.add_argument(
+            opt.cli(), action="append", default=[], metavar=opt.metavar, help=opt.help
+        )
     parser.add_argument("--json", metavar="PATH", help=option("json").help)
     parser.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report to PATH")
     parser.add_argument("--xfail-file", metavar="PATH", help=option("xfail-file").help)
-    parser.add_argument("--timeout", default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=option("timeout").help)
+    parser.add_argument(
+        "--timeout", default=DEFAULT_TIMEOUT, metavar="SECONDS", help=option("timeout").help
+    )
     parser.add_argument("--distributed", action="store_true", help=option("distributed").help)
-    parser.add_argument("-k", metavar="EXPR", dest="keyword",
-                        help="only checks matching this pytest-style -k expression (over the "
-                        "check id, clause ids, target and kind, e.g. 'END-2 or schedule')")
-    parser.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                        metavar="N", help="implementations checked side by side (default: "
-                        "up to 2)")
-    parser.add_argument("--list-checks", action="store_true",
-                        help="list the checks (id, level, clauses, summary) and exit")
+    parser.add_argument(
+        "-k",
+        metavar="EXPR",
+        dest="keyword",
+        help="only checks matching this pytest-style -k expression (over the "
+        "check id, clause ids, target and kind, e.g. 'END-2 or schedule')",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        metavar="N",
+        help="implementations checked side by side (default: up to 2)",
+    )
+    parser.add_argument(
+        "--list-checks",
+        action="store_true",
+        help="list the checks (id, level, clauses, summary) and exit",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="less progress output")
-    parser.add_argument("--version", action="version",
-                        version=f"ckpt-conformance {__version__} (spec {SPEC_VERSION})")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ckpt-conformance {__version__} (spec {SPEC_VERSION})",
+    )
     return parser
 
 
@@ -88,7 +105,7 @@ def list_checks_text(distributed: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _probe(targets: list[Any]) -> None:
+def _probe(targets: Sequence[Any]) -> None:
     """Import and validate every named target in one throwaway worker (TensorFlow's C++
     log lines stay in that worker's log): one line per bad target, exit 2."""
     from ckpt_conformance.supervisor import LOAD_BUDGET, WorkerDied, WorkerProcess, WorkerStuck
@@ -122,8 +139,9 @@ def _build_run(args: argparse.Namespace) -> Any:
     if not named:
         named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
     targets = [Target(parse_name(name), kind, None) for name, kind in named]
-    run = KitRun(targets, timeout=timeout, distributed=args.distributed, xfails=xfails,
-                 keyword=args.keyword)
+    run = KitRun(
+        targets, timeout=timeout, distributed=args.distributed, xfails=xfails, keyword=args.keyword
+    )
     return run
 
 
@@ -175,8 +193,10 @@ def _execute(run: Any, args: argparse.Namespace) -> int:
         run.run(jobs=args.jobs, on_result=progress)
     except KeyboardInterrupt as exc:
         run.interrupt()
-        print(f"\nckpt-conformance: interrupted ({exc or 'SIGINT'}); reporting what ran",
-              file=sys.stderr)
+        print(
+            f"\nckpt-conformance: interrupted ({exc or 'SIGINT'}); reporting what ran",
+            file=sys.stderr,
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

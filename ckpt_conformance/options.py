@@ -47,8 +47,12 @@ OPTIONS = (
         "MODULE:ATTR",
         repeatable=True,
     ),
-    Option("listener", "listener factory factory(record) to check; repeatable", "MODULE:ATTR",
-           repeatable=True),
+    Option(
+        "listener",
+        "listener factory factory(record) to check; repeatable",
+        "MODULE:ATTR",
+        repeatable=True,
+    ),
     Option("json", "write the JSON report to PATH (atomically)", "PATH"),
     Option("xfail-file", "expected failures, one 'CHECK-ID-PREFIX reason' per line", "PATH"),
     Option(

@@ -8,6 +8,7 @@ standard library; failing that, the innermost frame.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import sysconfig
 import threading
@@ -58,3 +59,14 @@ def thread_stack(thread: threading.Thread, limit: int = 8) -> tuple[str, str | N
     frames = traceback.extract_stack(frame)
     shown = "".join(traceback.format_list(frames[-limit:]))
     return shown.rstrip(), _where(frames)
+
+
+_FAULTHANDLER_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in ')
+
+
+def stack_origin(stacks: str) -> str | None:
+    """The first user frame in ``faulthandler``'s dump (innermost first per thread)."""
+    for match in _FAULTHANDLER_FRAME.finditer(stacks):
+        if is_user_frame(match["file"]):
+            return f"{match['file']}:{match['line']}"
+    return None

@@ -28,14 +28,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ckpt-conformance", "checkpoint hook/listener conformance kit")
     for name in ("hook", "listener"):
         opt = option(name)
-        group.addoption(opt.plugin(), action="append", default=[], metavar=opt.metavar,
-                        help=opt.help)
-    group.addoption("--ckpt-timeout", default=str(DEFAULT_TIMEOUT), metavar="SECONDS",
-                    help=option("timeout").help)
-    group.addoption("--ckpt-xfail-file", default=None, metavar="PATH",
-                    help=option("xfail-file").help)
-    group.addoption("--ckpt-distributed", action="store_true", default=False,
-                    help=option("distributed").help)
+        group.addoption(
+            opt.plugin(), action="append", default=[], metavar=opt.metavar, help=opt.help
+        )
+    group.addoption(
+        "--ckpt-timeout",
+        default=str(DEFAULT_TIMEOUT),
+        metavar="SECONDS",
+        help=option("timeout").help,
+    )
+    group.addoption(
+        "--ckpt-xfail-file", default=None, metavar="PATH", help=option("xfail-file").help
+    )
+    group.addoption(
+        "--ckpt-distributed", action="store_true", default=False, help=option("distributed").help
+    )
     group.addoption("--ckpt-json", default=None, metavar="PATH", help=option("json").help)
 
 
@@ -73,8 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
                 (n, "listener") for n in DEFAULT_LISTENERS
             ]
         targets = [Target(parse_name(n), kind, None) for n, kind in named]
-        run = KitRun(targets, timeout=timeout, distributed=config.getoption("--ckpt-distributed"),
-                     xfails=xfails)
+        run = KitRun(
+            targets,
+            timeout=timeout,
+            distributed=config.getoption("--ckpt-distributed"),
+            xfails=xfails,
+        )
         if explicit and not _is_xdist_worker(config):
             from ckpt_conformance.cli import _probe
 
@@ -164,8 +175,14 @@ class KitReporter:
         case = _kit_case(item)
         if case is not None and case.result is not None and call.when == "call":
             report.user_properties.append(
-                (PROPERTY, {"target": case.case.target.name, "kind": case.case.target.kind,
-                            "result": case.result.to_dict()})
+                (
+                    PROPERTY,
+                    {
+                        "target": case.case.target.name,
+                        "kind": case.case.target.kind,
+                        "result": case.result.to_dict(),
+                    },
+                )
             )
         return report
 
@@ -201,8 +218,14 @@ class KitReporter:
             status = RunStatus.PARTIAL
         else:
             status = RunStatus.COMPLETE
-        return RunReport(status, shown, [verdict_of(r, status) for r in shown], ran,
-                         len(self.run.all_cases), list(self.run.warnings))
+        return RunReport(
+            status,
+            shown,
+            [verdict_of(r, status) for r in shown],
+            ran,
+            len(self.run.all_cases),
+            list(self.run.warnings),
+        )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.run.close()

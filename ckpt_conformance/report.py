@@ -137,7 +137,9 @@ def to_junit(report: RunReport) -> str:
         tests=str(len(cases)),
         failures=str(sum(c.outcome is Outcome.FAILED for c in cases)),
         errors=str(sum(c.outcome is Outcome.ERROR for c in cases)),
-        skipped=str(sum(c.outcome in (Outcome.SKIPPED, Outcome.BLOCKED, Outcome.XFAILED) for c in cases)),
+        skipped=str(
+            sum(c.outcome in (Outcome.SKIPPED, Outcome.BLOCKED, Outcome.XFAILED) for c in cases)
+        ),
         time=f"{sum(c.seconds for c in cases):.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -168,7 +170,9 @@ def _clauses_cell(r: ImplementationResult) -> str:
     cells = list(r.violated_clauses)
     for c in r.checks:
         if c.cause is not None and c.cause.value in ("hung", "crashed"):
-            cells.append(f"{c.cause.value} in {c.check_id}" + (f" ({c.origin})" if c.origin else ""))
+            cells.append(
+                f"{c.cause.value} in {c.check_id}" + (f" ({c.origin})" if c.origin else "")
+            )
         if c.outcome is Outcome.ERROR:
             cells.append(f"kit error in {c.check_id}")
     return ", ".join(cells) or "-"

@@ -111,7 +111,9 @@ def run_check(subject: Subject, check: Check, xfails: XfailList | None = None) -
         result.message = f"blocked: prerequisite check {blockers[0]!r} did not pass"
     elif subject.hung_in is not None:
         result.outcome = Outcome.BLOCKED
-        result.message = f"blocked: the implementation hung earlier, in check {subject.hung_check!r}"
+        result.message = (
+            f"blocked: the implementation hung earlier, in check {subject.hung_check!r}"
+        )
     else:
         subject.start_check()
         try:
@@ -122,9 +124,8 @@ def run_check(subject: Subject, check: Check, xfails: XfailList | None = None) -
             subject.hung_check = check.id
             result.outcome, result.cause = Outcome.FAILED, Cause.HUNG
             result.origin = hung.origin
-            result.message = (
-                f"{subject.target} hung [check {check.id}]: {hung}"
-                + (f"\n  where it hung:\n{hung.stack}" if hung.stack else "")
+            result.message = f"{subject.target} hung [check {check.id}]: {hung}" + (
+                f"\n  where it hung:\n{hung.stack}" if hung.stack else ""
             )
         except Exception as exc:  # noqa: BLE001 - the kit's own failure, reported as such
             result.outcome = Outcome.ERROR
@@ -146,7 +147,7 @@ def _record_failure(
     subject: Subject, check: Check, failure: ConformanceFailure, result: CheckResult
 ) -> None:
     failure.target, failure.check_id = subject.target, check.id
-    root = subject.unexpected_error(failure.scenario)
+    root = failure.root or subject.unexpected_error(failure.scenario)
     if root is not None:
         key = (root.type, root.message, root.origin)
         first = subject.root_causes.setdefault(key, check.id)

@@ -13,9 +13,11 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ckpt_conformance.checks.registry import Check, all_checks
 from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
+from ckpt_conformance.origins import stack_origin
 from ckpt_conformance.outcomes import Cause, ExitCode, Outcome, RunStatus, Verdict
 from ckpt_conformance.report import RunReport
 from ckpt_conformance.runner import CheckResult, ImplementationResult, run_check
@@ -51,7 +53,11 @@ def keyword_filter(expression: str) -> Callable[[Case], bool]:
 
     def matches(case: Case) -> bool:
         names = [name.lower() for name in case.keywords()]
-        return compiled.evaluate(lambda sub, **_: any(sub.lower() in n for n in names))
+
+        def matcher(sub: str, /, **_: Any) -> bool:
+            return any(sub.lower() in n for n in names)
+
+        return compiled.evaluate(matcher)
 
     return matches
 
@@ -69,6 +75,7 @@ class InProcessRunner:
         del distributed
         if target.factory is None:
             target = load_target(target.name, target.kind)
+        assert target.factory is not None
         self.subject = Subject(target.name, target.kind, target.factory, timeout, target.schedule)
 
     def run(self, check: Check) -> CheckResult:
@@ -141,6 +148,7 @@ class IsolatedRunner:
                 + (f"\n  stacks:\n{_indent(stuck.stacks)}" if stuck.stacks else ""),
                 cause=Cause.HUNG,
             )
+            self.broken.origin = stack_origin(stuck.stacks)
             return self.broken
         result = CheckResult.from_dict(answer["result"])
         if result.cause is Cause.HUNG:
@@ -235,7 +243,9 @@ class KitRun:
             known = {c.check.id for c in cases}
             unknown = sorted(wanted - known)
             if unknown:
-                raise UsageError(f"unknown check id(s) {unknown}; see ckpt_conformance.list_checks()")
+                raise UsageError(
+                    f"unknown check id(s) {unknown}; see ckpt_conformance.list_checks()"
+                )
             cases = [c for c in cases if c.check.id in wanted]
         if self.keyword:
             matches = keyword_filter(self.keyword)
@@ -258,8 +268,8 @@ class KitRun:
         """Run one case (its prerequisites' outcomes are the ones already recorded)."""
         try:
             result = self._runner(case.target).run(case.check)
-        except KitFailure as exc:
-            result = _result(case.check, Outcome.ERROR, f"kit error: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the kit's own failure (a worker it could not run)
+            result = _result(case.check, Outcome.ERROR, f"kit error: {type(exc).__name__}: {exc}")
         if self.interrupted:  # its worker was killed by the interruption: not a verdict
             return result
         self._xfails_for(case.target).apply(case.target.name, result)

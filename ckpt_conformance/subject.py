@@ -93,8 +93,7 @@ class Subject:
         """The exception the session raised in ``scenario_name`` that the model did not plan."""
         for scenario, outcome in self._cache.items():
             if scenario.name == scenario_name and outcome.error is not None:
-                planned = any(e.kind == "error" for e in expected_trace(scenario))
-                return None if planned else describe_error(outcome.error)
+                return None if _planned(outcome, scenario) else describe_error(outcome.error)
         return None
 
     def distributed(self) -> Any:
@@ -153,8 +152,13 @@ class Subject:
 
 def _unexpected_error(outcome: Outcome, scenario: Scenario) -> str:
     """A note quoting the exception when the session failed where the model did not."""
-    planned = any(e.kind == "error" for e in expected_trace(scenario))
-    if outcome.error is None or planned:
+    if outcome.error is None or _planned(outcome, scenario):
         return ""
     info = describe_error(outcome.error)
     return f" (the session raised {info.type}: {info.message}, at {info.origin})"
+
+
+def _planned(outcome: Outcome, scenario: Scenario) -> bool:
+    """Whether the session's exception is one the model expects for this scenario."""
+    planned = {e.info.get("type") for e in expected_trace(scenario) if e.kind == "error"}
+    return type(outcome.error).__name__ in planned

@@ -8,8 +8,10 @@ its output.  Either way the parent's run goes on and reports it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -18,6 +20,8 @@ import tempfile
 import time
 from typing import Any
 
+#: TensorFlow's C++ log lines (and absl's preamble): noise in a crash report.
+_TF_LOG = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl)")
 #: Extra seconds a worker gets beyond a check's own budget before it counts as stuck.
 GRACE = 15.0
 #: Seconds allowed for a worker to import TensorFlow and the target.
@@ -55,7 +59,7 @@ def describe_status(code: int | None) -> str:
 def child_environment() -> dict[str, str]:
     """The parent's environment, with its import path, and TensorFlow's C++ logs quiet."""
     env = dict(os.environ)
-    path = [os.getcwd() if not entry else entry for entry in sys.path]
+    path = [entry or os.getcwd() for entry in sys.path]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in path if os.path.isdir(p)))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONFAULTHANDLER"] = "1"
@@ -67,7 +71,8 @@ class WorkerProcess:
 
     def __init__(self) -> None:
         read_fd, write_fd = os.pipe()
-        self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")
+        # Closed in close(): it outlives this call (the worker writes to it).
+        self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ckpt_conformance.worker", str(write_fd)],
             stdin=subprocess.PIPE,
@@ -88,7 +93,8 @@ class WorkerProcess:
         self.log.flush()
         self.log.seek(0)
         text = self.log.read().decode("utf-8", "replace")
-        return "\n".join(text.rstrip().splitlines()[-lines:])
+        kept = [line for line in text.rstrip().splitlines() if not _TF_LOG.match(line)]
+        return "\n".join(kept[-lines:])
 
     def send(self, message: dict[str, Any]) -> None:
         try:
@@ -141,10 +147,8 @@ class WorkerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
                 self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL is not ignorable
             self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
-            pass
 
     def close(self) -> None:
         """Ask the worker to quit (killing it if it does not), release pipes and log."""

@@ -58,6 +58,7 @@ class _Worker:
         except TargetError as exc:
             self.send({"op": "error", "message": str(exc)})
             return
+        assert target.factory is not None  # load_target always imports it
         self.subject = Subject(
             target.name, target.kind, target.factory, request["timeout"], target.schedule
         )

@@ -13,7 +13,7 @@ from ckpt_conformance.clauses import SPEC_VERSION  # noqa: E402
 project = "ckpt-conformance"
 author = "ckpt-conformance developers"
 version = release = __version__
-extensions = ["myst_parser", "sphinxcontrib.mermaid", "ckpt_docs"]
+extensions = ["myst_parser", "ckpt_docs"]  # diagrams are inline SVG: no CDN, readable offline
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 source_suffix = {".md": "markdown"}

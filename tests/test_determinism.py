@@ -30,5 +30,6 @@ def test_reruns_give_identical_traces_and_verdicts(target):
         subject = Subject(loaded.name, "hook", loaded.factory)
         result = run_subject(subject, all_checks("hook"))
         traces = {s.name: [str(e) for e in o.events] for s, o in subject._cache.items()}
+        assert traces  # the scenarios ran
         runs.append(([(c.check_id, c.outcome, c.message) for c in result.checks], traces))
     assert all(run == runs[0] for run in runs[1:])

@@ -60,7 +60,16 @@ def _kit_env() -> dict[str, str]:
 
 def _kit(*args: str) -> list[str]:
     """The kit's command line, running the distributed group only."""
-    return [sys.executable, "-m", "ckpt_conformance", "-q", "--distributed", "-k", "distributed", *args]
+    return [
+        sys.executable,
+        "-m",
+        "ckpt_conformance",
+        "-q",
+        "--distributed",
+        "-k",
+        "distributed",
+        *args,
+    ]
 
 
 def test_tensorflow_and_reference_pass_the_distributed_group(tmp_path):
@@ -153,3 +162,20 @@ def test_the_chief_only_example_runs(tmp_path):
     assert tasks["worker:0"]["chief"] and saw and saw[-1] >= 10
     assert tasks["worker:1"]["listener_saw"] == []  # DIST-1: nothing on the worker
     assert lines[-1]["checkpoints"] == [f"model.ckpt-{step}" for step in saw][-5:]
+
+
+def test_the_chief_exception_is_shown_and_no_directory_is_left(tmp_path, monkeypatch):
+    """Issue 10: the chief's own exception, not the worker's echo; no temp dirs left."""
+    import tempfile
+
+    from tests import hostile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR in this process too
+    result = check_hook(
+        hostile.RaisesOnTheChief, distributed=True, checks=["distributed-chief-only"]
+    )
+    message = result.checks[0].message
+    assert "the chief task raised ValueError: RaisesOnTheChief" in message, message
+    assert "protocol error" not in message
+    assert [n for n in os.listdir(tmp_path) if n.startswith("ckpt-conformance")] == []

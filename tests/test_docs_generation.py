@@ -20,7 +20,7 @@ _spec.loader.exec_module(ckpt_docs)
 def test_check_reference_lists_every_check_and_clause():
     page = ckpt_docs.check_reference()
     for kind in ("hook", "listener"):
-        for check in list_checks(kind):
+        for check in list_checks(kind, distributed=True):  # the opt-in group too
             assert f"| `{check.id}` |" in page
     for clause_id in CLAUSES:
         assert f"| [{clause_id}](#{clause_id}) |" in page
@@ -30,6 +30,8 @@ def test_lifecycle_diagram_is_drawn_from_the_table():
     page = ckpt_docs.lifecycle_page()
     for (state, event), new in LISTENER_TRANSITIONS.items():
         assert f"| {state.value} | `{event}` | {new.value} |" in page
+        assert f">{event}</text>" in page  # drawn in the diagram
+    assert "mermaid" not in page and "<svg" in page  # inline SVG: no renderer from a CDN
 
 
 def test_spec_copy_labels_every_clause_and_keeps_the_raw_anchor():

@@ -69,9 +69,71 @@ def test_plugin_deselect_by_stable_id(pytester):
 
 def test_plugin_bad_target_is_a_usage_error(pytester):
     result = _pytest(pytester, "--pyargs", "ckpt_conformance", "--ckpt-hook", "nocolon")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.ret == 2  # the CLI's exit code for bad input
     result.stderr.fnmatch_lines(["*invalid target 'nocolon': expected 'module:attribute'*"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_plugin_bad_xfail_file_names_the_plugin_option(pytester):
+    result = _pytest(pytester, "--pyargs", "ckpt_conformance", "--ckpt-xfail-file", "/no/x.txt")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*cannot read --ckpt-xfail-file '/no/x.txt'*"])
+
+
+def test_plugin_partial_run_is_never_conformant_and_k_selects_clause_ids(pytester, tmp_path):
+    report = tmp_path / "r.json"
+    result = _pytest(
+        pytester, "--pyargs", "ckpt_conformance", "--ckpt-hook",
+        "tests.broken.hooks:IgnoresStopRequests", "-k", "SCHED-1", "--ckpt-json", str(report),
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)  # the two checks citing SCHED-1
+    result.stdout.fnmatch_lines(["*NO VIOLATION (partial run)*", "*PARTIAL run*"])
+    import json
+
+    data = json.loads(report.read_text())
+    assert data["status"] == "partial"
+    assert data["implementations"][0]["conformant"] is None
+
+
+def test_plugin_loads_without_autoload(pytester):
+    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p loads it (and its options)."""
+    pytester.monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = _pytest(
+        pytester, "-p", "ckpt_conformance.plugin", "--pyargs", "ckpt_conformance",
+        "--ckpt-listener", "ckpt_conformance.builtin:every_save_listener", "-k", "acts-once",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ckpt-conformance verdict*"])
+
+
+def test_plugin_under_xdist_gives_one_verdict(pytester, tmp_path):
+    pytest.importorskip("xdist")
+    report = tmp_path / "r.json"
+    result = _pytest(
+        pytester, "-n", "2", "--pyargs", "ckpt_conformance",
+        "--ckpt-hook", "ckpt_reference:CheckpointSaverHook",
+        "--ckpt-hook", "tests.broken.hooks:IgnoresStopRequests",
+        "-k", "stop-request-after-run or schedule-steps", "--ckpt-json", str(report),
+    )  # fmt: skip
+    result.assert_outcomes(passed=3, failed=1)
+    import json
+
+    data = json.loads(report.read_text())
+    verdicts = {i["target"]: i["verdict"] for i in data["implementations"]}
+    assert verdicts == {
+        "ckpt_reference:CheckpointSaverHook": "NO VIOLATION (partial run)",
+        "tests.broken.hooks:IgnoresStopRequests": "NOT CONFORMANT",
+    }
+    assert data["checks_selected"] == 4
+    assert result.stdout.str().count("ckpt-conformance verdict") == 1
+
+
+def test_a_project_with_its_own_conformance_package_still_runs_pytest(pytester):
+    """The kit's import names are its own: a user's ``conformance`` package is untouched."""
+    pytester.mkpydir("conformance")
+    pytester.makepyfile(test_own="import conformance\n\ndef test_it():\n    assert conformance\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_own.py")
+    result.assert_outcomes(passed=1)
 
 
 def test_api_parametrize_with_expected_failures(pytester):
@@ -100,6 +162,7 @@ def test_check_hook_returns_a_structured_result():
     )
     assert result.target == "tests.broken.hooks:OnlyTrueStops"
     assert not result.conformant
+    assert result.verdict.value == "NOT CONFORMANT" and result.status.value == "partial"
     assert [(c.check_id, c.outcome, c.violated) for c in result.checks] == [
         ("constructor-contract", "passed", ()),
         ("stop-request-after-run", "failed", ("STOP-1",)),
@@ -117,5 +180,5 @@ def test_blocked_checks_name_their_prerequisite():
 
 
 def test_unknown_check_id_is_rejected():
-    with pytest.raises(ValueError, match="unknown hook check id"):
+    with pytest.raises(ValueError, match="unknown check id"):
         ckpt_conformance.check_hook(broken_hooks.OnlyTrueStops, checks=["no-such-check"])

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.origins import describe_error
 from ckpt_conformance.subject import Subject
 from ckpt_conformance.workspace import scratch_dir
 
@@ -13,7 +14,10 @@ _HOOK_METHODS = ("begin", "after_create_session", "before_run", "after_run", "en
 
 
 def _describe(exc: BaseException | None) -> str:
-    return "no exception" if exc is None else f"{type(exc).__name__}: {exc}"
+    if exc is None:
+        return "no exception"
+    info = describe_error(exc)
+    return f"{info.type}: {info.message}" + (f" (raised at {info.origin})" if info.origin else "")
 
 
 def _in_fresh_graph(
@@ -51,7 +55,9 @@ def _expect_error(
     _, error = _in_fresh_graph(subject, action, global_step)
     if not isinstance(error, error_type):
         raise ConformanceFailure(
-            [clause_id], f"{what} gave {_describe(error)}, expected {error_type.__name__}"
+            [clause_id],
+            f"{what} gave {_describe(error)}, expected {error_type.__name__}",
+            root=None if error is None else describe_error(error),
         )
 
 

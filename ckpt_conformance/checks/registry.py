@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ckpt_conformance.clauses import CLAUSES, Level, clause
 from ckpt_conformance.trace import Event, render, side_by_side
@@ -32,8 +32,10 @@ class ConformanceFailure(AssertionError):
         expected: Sequence[Event] | None = None,
         observed: Sequence[Event] | None = None,
         scenario: str | None = None,
+        root: Any = None,
     ) -> None:
         self.clauses = tuple(clause_ids)
+        self.root = root  # ErrorInfo of the implementation's exception behind it, if any
         self.detail = detail
         self.expected = list(expected) if expected is not None else None
         self.observed = list(observed) if observed is not None else None
@@ -48,7 +50,7 @@ class ConformanceFailure(AssertionError):
             f", scenario {self.scenario!r}]" if self.scenario else "]"
         )
         lines = [f"{head} violated by {self.target}{where}: {self.detail}"]
-        lines += [f"  {clause(c)}" for c in self.clauses]
+        lines += [f"  {clause(c)} (see {clause(c).link})" for c in self.clauses]
         if self.expected is not None and self.observed is not None:
             lines.append(f"  expected: {render(self.expected)}")
             lines.append(f"  observed: {render(self.observed)}")

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ckpt_conformance.workspace import remove_tree
+
 ROLES = ("ps", "chief", "worker")
 _live: set[int] = set()
 
@@ -142,6 +144,7 @@ def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> 
         for fd in (*chief_to_worker, *worker_to_chief):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        remove_tree(workdir)
 
 
 def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str) -> None:
@@ -150,8 +153,10 @@ def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str)
         for role in ROLES:
             code = procs[role].poll()
             if code is not None and (code != 0 or role == "ps"):
+                chief = _chief_error(procs["chief"], workdir) if role == "worker" else None
                 raise ClusterError(
-                    f"the {role} task exited with code {code}: "
+                    chief
+                    or f"the {role} task exited with code {code}: "
                     f"{_tail(os.path.join(workdir, f'{role}.stderr'))}"
                 )
         if all(procs[r].poll() == 0 for r in ("chief", "worker")):
@@ -169,6 +174,29 @@ def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str)
                 f"{_tail(os.path.join(workdir, f'{hung}.stderr')) or '(none)'}"
             )
         time.sleep(0.05)
+
+
+def _chief_error(chief: subprocess.Popen[bytes], workdir: str) -> str | None:
+    """The chief's own exception, when the worker failed because the chief did.
+
+    The chief releases the worker (``E`` on their pipe) when the hook under test
+    raises; the worker's "protocol error" is then only the echo of the real failure.
+    """
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        chief.wait(timeout=10)
+    try:
+        scenarios = _result(workdir, "chief")
+    except ClusterError:
+        return None
+    for name, data in scenarios.items():
+        for event in data.get("events", []):
+            if event.get("kind") == "error":
+                info = event.get("info", {})
+                return (
+                    f"the chief task raised {info.get('type')}: {info.get('message')} "
+                    f"(scenario {name!r}; the worker stopped because the chief did)"
+                )
+    return None
 
 
 def _result(workdir: str, role: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ckpt_conformance.distributed.cluster import ClusterError, run_cluster
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
 from ckpt_conformance.trace import Event
+from ckpt_conformance.workspace import remove_tree
 
 INCREMENT = 2  # the chief's step + the worker's lockstep step
 BASIC = Scenario("distributed basic", save_steps=3, runs=4, increment=INCREMENT)
@@ -78,6 +79,8 @@ def run_distributed(hook: str, deadline: float) -> DistributedOutcome:
         _collect(outcome, second)
     except ClusterError as exc:
         outcome.error = str(exc)
+    finally:
+        remove_tree(root)
     return outcome
 
 

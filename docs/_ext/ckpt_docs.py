@@ -68,7 +68,7 @@ def check_reference() -> str:
             "| check id | clauses | level | what it does | prerequisite |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for c in all_checks(kind):
+        for c in all_checks(kind, distributed=True):
             clauses = ", ".join(f"[{i}](#{i})" for i in c.clauses)
             requires = ", ".join(f"`{r}`" for r in c.requires) or "-"
             lines.append(f"| `{c.id}` | {clauses} | {c.level.value} | {c.summary} | {requires} |")
@@ -76,7 +76,7 @@ def check_reference() -> str:
     lines += ["## Clauses and the checks that cite them", ""]
     cited: dict[str, list[str]] = {}
     for kind in ("hook", "listener"):
-        for c in all_checks(kind):
+        for c in all_checks(kind, distributed=True):
             for i in c.clauses:
                 cited.setdefault(i, []).append(f"`{c.id}`")
     lines += ["| clause | level | checks |", "| --- | --- | --- |"]
@@ -105,15 +105,13 @@ def lifecycle_page() -> str:
         "state machine; any call not drawn here is a violation of the clause in the",
         "second table.",
         "",
-        "```{mermaid}",
-        "stateDiagram-v2",
-    ]
-    for (state, event), new in LISTENER_TRANSITIONS.items():
-        src = "[*]" if state.value == "new" else state.value
-        lines.append(f"    {src} --> {new.value} : {event}")
-    lines += [
-        "    ended --> [*]",
-        "```",
+        *svg_block(
+            [
+                ("[*]" if state.value == "new" else state.value, new.value, event)
+                for (state, event), new in LISTENER_TRANSITIONS.items()
+            ]
+            + [("ended", "[*]", "")]
+        ),
         "",
         "| from state | event | to state |",
         "| --- | --- | --- |",
@@ -137,14 +135,80 @@ def lifecycle_page() -> str:
         "The hook's phases around it (`write` is the `Saver.save()` between the "
         "listeners' `before_save` and `after_save`):",
         "",
-        "```{mermaid}",
-        "stateDiagram-v2",
+        *svg_block(
+            [
+                (src, dst, f"{event}: {action}" if event else action)
+                for src, event, action, dst in hook_phases
+            ]
+        ),
+        "",
     ]
-    for src, event, action, dst in hook_phases:
-        label = f"{event}: {action}" if event else action
-        lines.append(f"    {src} --> {dst} : {label}")
-    lines += ["```", ""]
     return "\n".join(lines)
+
+
+def svg_state_diagram(edges: list[tuple[str, str, str]]) -> str:
+    """A state diagram as inline SVG: states in a row (``[*]`` as start/end dots),
+    forward transitions above, backward ones as arcs below.  No JavaScript, no CDN:
+    the page reads the same offline."""
+    from html import escape
+
+    order: list[str] = []
+    for src, dst, _ in edges:
+        for name in (src, dst):
+            key = name if name != "[*]" or not order else "[*]end"
+            if name == "[*]" and not order:
+                key = "[*]"
+            if key not in order:
+                order.append(key)
+    gap, width, y = 190, 110, 60
+    x = {name: 20 + i * gap for i, name in enumerate(order)}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{20 + len(order) * gap}" '
+        'height="150" font-family="sans-serif" font-size="11">',
+        '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+        'orient="auto"><path d="M0,0 L8,4 L0,8 z"/></marker></defs>',
+    ]
+    for name in order:
+        if name.startswith("[*]"):
+            parts.append(f'<circle cx="{x[name] + width / 2}" cy="{y}" r="8"/>')
+        else:
+            parts.append(
+                f'<rect x="{x[name]}" y="{y - 16}" width="{width}" height="32" rx="8" '
+                f'fill="#eef" stroke="#335"/><text x="{x[name] + width / 2}" y="{y + 4}" '
+                f'text-anchor="middle">{escape(name)}</text>'
+            )
+    for src, dst, label in edges:
+        a = x["[*]" if src == "[*]" else src]
+        b = x["[*]end" if dst == "[*]" and "[*]end" in x else dst]
+        if b > a:
+            x1, x2, ly = a + width, b, y - 22
+            parts.append(
+                f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#335" marker-end="url(#a)"/>'
+            )
+            tx = (x1 + x2) / 2
+        else:
+            x1, x2, ly = a + width / 2, b + width / 2, y + 62
+            parts.append(
+                f'<path d="M{x1},{y + 16} C{x1},{y + 55} {x2},{y + 55} {x2},{y + 16}" '
+                'fill="none" stroke="#335" marker-end="url(#a)"/>'
+            )
+            tx = (x1 + x2) / 2
+        wrapped = _wrap(label, 30)
+        for i, line in enumerate(wrapped):
+            ty = ly - 12 * (len(wrapped) - 1 - i) if b > a else ly + 12 * i
+            parts.append(f'<text x="{tx}" y="{ty}" text-anchor="middle">{escape(line)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
+
+
+def svg_block(edges: list[tuple[str, str, str]]) -> list[str]:
+    return ["```{raw} html", svg_state_diagram(edges), "```"]
 
 
 def generate(app: Sphinx) -> None:

@@ -1,0 +1,106 @@
+"""Rerun the kit N times on the same targets; report any verdict or check outcome that flips.
+
+    python tools/rerun_verdicts.py --runs 20                  # the default targets
+    python tools/rerun_verdicts.py --runs 5 --corpus          # the whole broken corpus
+
+Each run is a fresh ``ckpt-conformance`` process writing a JSON report; the script
+compares (target, check, outcome, violated clauses, cause) across runs and prints
+every difference.  Exit 0 only if all runs agree and all completed.  It also prints
+the kit process's peak RSS per run, to show memory stays flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def corpus_targets() -> list[str]:
+    sys.path.insert(0, REPO)
+    from ckpt_conformance.targets import name_of
+    from tests.broken import hooks, listeners
+
+    args = []
+    for impl in hooks.CAUGHT_BY:
+        args += ["--hook", name_of(impl)]
+    for impl in listeners.CAUGHT_BY:
+        args += ["--listener", name_of(impl)]
+    return args
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--corpus", action="store_true", help="the broken corpus as targets")
+    parser.add_argument("kit_args", nargs="*", help="extra ckpt-conformance arguments")
+    args = parser.parse_args()
+    targets = corpus_targets() if args.corpus else []
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+    seen: list[dict] = []
+    for n in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "r.json")
+            started = time.monotonic()
+            proc = subprocess.run(
+                [sys.executable, "-m", "ckpt_conformance", "-q", "--json", report,
+                 *targets, *args.kit_args],
+                env=env, capture_output=True, text=True, cwd=REPO,
+            )  # fmt: skip
+            with open(report, encoding="utf-8") as f:
+                data = json.load(f)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        outcomes = {
+            (i["target"], c["id"]): (c["outcome"], tuple(c["violated"]), c["cause"])
+            for i in data["implementations"]
+            for c in i["checks"]
+        }
+        verdicts = {i["target"]: i["verdict"] for i in data["implementations"]}
+        seen.append(
+            {
+                "exit": proc.returncode,
+                "status": data["status"],
+                "outcomes": outcomes,
+                "verdicts": verdicts,
+            }
+        )
+        print(
+            f"run {n + 1}/{args.runs}: exit {proc.returncode}, status {data['status']}, "
+            f"{len(outcomes)} check outcomes, {time.monotonic() - started:.1f} s, "
+            f"peak child RSS so far {rss:.0f} MiB",
+            flush=True,
+        )
+    first, flips = seen[0], 0
+    for n, run in enumerate(seen[1:], 2):
+        for key in sorted(set(first["outcomes"]) | set(run["outcomes"])):
+            if first["outcomes"].get(key) != run["outcomes"].get(key):
+                flips += 1
+                print(
+                    f"FLIP in run {n}: {key}: {first['outcomes'].get(key)} -> "
+                    f"{run['outcomes'].get(key)}"
+                )
+        if (run["exit"], run["status"]) != (first["exit"], first["status"]):
+            flips += 1
+            print(
+                f"FLIP in run {n}: exit/status {first['exit']}/{first['status']} -> "
+                f"{run['exit']}/{run['status']}"
+            )
+    complete = all(r["status"] == "complete" for r in seen)
+    rejected = sum(v == "NOT CONFORMANT" for v in first["verdicts"].values())
+    print(
+        f"{args.runs} runs, {len(first['outcomes'])} check outcomes each, "
+        f"{rejected} of {len(first['verdicts'])} implementations NOT CONFORMANT, "
+        f"{flips} flips, all complete: {complete}"
+    )
+    return 0 if flips == 0 and complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
