@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ckpt_conformance.scenarios import PlannedListenerError, Scenario, TrainingError
+from ckpt_conformance.scenario import PlannedListenerError, Scenario, TrainingError
 from ckpt_conformance.trace import Event, Trace
 
 

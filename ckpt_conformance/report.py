@@ -211,7 +211,7 @@ def status_line(report: RunReport) -> str:
         RunStatus.COMPLETE: f"run complete: {report.selected} of {report.total} checks ran",
         RunStatus.PARTIAL: (
             f"PARTIAL run: {report.selected} of {report.total} checks selected; "
-            "no implementation is declared CONFORMANT by a partial run"
+            "a partial run declares no implementation conformant"
         ),
         RunStatus.INTERRUPTED: "run INTERRUPTED: the verdicts above are incomplete",
         RunStatus.CRASHED: "the kit FAILED (kit error above): the verdicts above are incomplete",

@@ -224,11 +224,28 @@ class KitRun:
         self._runners: dict[str, InProcessRunner | IsolatedRunner] = {}
         self._lock = threading.Lock()
         self._xfail_lists: dict[str, XfailList] = {}
+        self.warnings += self._unmatched_xfails()
+
+    def _unmatched_xfails(self) -> list[str]:
+        """Entries of an xfail list that can match no check of any target using it."""
+        users: dict[int, tuple[XfailList, list[Target]]] = {}
         for target in self.targets:
             xfails = self._xfails_for(target)
-            ids = [c.check.id for c in self.all_cases if c.target is target]
-            for prefix in xfails.unmatched(target.name, ids):
-                self.warnings.append(f"xfail entry {prefix!r} matched no check of {target.name}")
+            users.setdefault(id(xfails), (xfails, []))[1].append(target)
+        warnings = []
+        for xfails, targets in users.values():
+            unmatched: set[str] | None = None
+            for target in targets:
+                ids = [c.check.id for c in self.all_cases if c.target is target]
+                mine = set(xfails.unmatched(target.name, ids))
+                unmatched = mine if unmatched is None else unmatched & mine
+            names = ", ".join(t.name for t in targets)
+            warnings += [
+                f"xfail entry {prefix!r} matched no check of {names}"
+                for prefix in xfails.entries
+                if prefix in (unmatched or set())
+            ]
+        return warnings
 
     def _xfails_for(self, target: Target) -> XfailList:
         if target.name not in self._xfail_lists:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ckpt_conformance.checks.registry import ConformanceFailure
+from ckpt_conformance.failure import ConformanceFailure
 from ckpt_conformance.model import expected_trace
 from ckpt_conformance.options import DEFAULT_TIMEOUT
 from ckpt_conformance.origins import ErrorInfo, describe_error, thread_stack

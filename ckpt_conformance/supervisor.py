@@ -74,7 +74,7 @@ class WorkerProcess:
         # Closed in close(): it outlives this call (the worker writes to it).
         self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ckpt_conformance.worker", str(write_fd)],
+            [sys.executable, "-m", "ckpt_conformance.worker", str(write_fd), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=self.log,
             stderr=self.log,

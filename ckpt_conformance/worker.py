@@ -1,6 +1,6 @@
 """The worker process: runs one implementation's checks, reporting each result.
 
-``python -m ckpt_conformance.worker FD`` reads requests (JSON lines) on stdin and
+``python -m ckpt_conformance.worker FD PARENT_PID`` reads requests (JSON lines) on stdin and
 answers on file descriptor FD, so nothing the implementation prints can corrupt the
 protocol.  The supervisor gives each implementation its own worker: whatever the
 implementation does to its process (``os._exit``, a segfault, a hang holding the GIL,
@@ -24,6 +24,7 @@ import signal
 import sys
 from typing import IO, Any
 
+from ckpt_conformance.lifeline import die_with_parent
 from ckpt_conformance.outcomes import Cause
 
 
@@ -78,6 +79,8 @@ class _Worker:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) > 1 and not die_with_parent(int(args[1])):
+        return 3  # the kit died before this worker could attach to it: nobody to answer
     out = os.fdopen(int(args[0]), "w", encoding="utf-8")
     # The supervisor sends SIGUSR1 before it kills a worker that stopped answering:
     # every thread's stack goes to stderr (its log file), even with the GIL held.

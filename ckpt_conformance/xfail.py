@@ -14,7 +14,7 @@ from ckpt_conformance.options import UsageError
 from ckpt_conformance.outcomes import Outcome
 
 if TYPE_CHECKING:
-    from ckpt_conformance.runner import CheckResult
+    from ckpt_conformance.results import CheckResult
 
 
 class XfailFileError(UsageError):

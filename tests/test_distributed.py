@@ -30,14 +30,14 @@ def _tagged(monkeypatch):
     monkeypatch.setenv(name, value)
 
 
-def _tasks() -> list[int]:
-    """PIDs of this run's cluster tasks still alive."""
+def _tasks(module: str = NODE) -> list[int]:
+    """PIDs of this run's cluster tasks (or kit workers) still alive."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if NODE.encode() not in f.read():
+                    if module.encode() not in f.read():
                         continue
                 with open(f"/proc/{entry}/environ", "rb") as f:
                     if TAG.encode() in f.read().split(b"\0"):
@@ -130,9 +130,12 @@ def test_killing_the_kit_leaves_no_task_behind():
         while len(_tasks()) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(_tasks()) >= 3, "the cluster never started"
+        assert _tasks("ckpt_conformance.worker")  # the worker that runs the cluster
         kit.send_signal(signal.SIGKILL)  # no atexit, no finally: only PDEATHSIG is left
         kit.wait(timeout=30)
         assert _gone_within(15) == []
+        time.sleep(1)
+        assert _tasks("ckpt_conformance.worker") == []  # the worker died with the kit
     finally:
         if kit.poll() is None:
             kit.kill()

@@ -95,9 +95,9 @@ def test_plugin_partial_run_is_never_conformant_and_k_selects_clause_ids(pyteste
     assert data["implementations"][0]["conformant"] is None
 
 
-def test_plugin_loads_without_autoload(pytester):
+def test_plugin_loads_without_autoload(pytester, monkeypatch):
     """With PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p loads it (and its options)."""
-    pytester.monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     result = _pytest(
         pytester, "-p", "ckpt_conformance.plugin", "--pyargs", "ckpt_conformance",
         "--ckpt-listener", "ckpt_conformance.builtin:every_save_listener", "-k", "acts-once",

@@ -21,26 +21,16 @@ global step moves by exactly 2, deterministically.  Every task dies with the kit
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import select
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from ckpt_conformance.lifeline import die_with_parent
 from ckpt_conformance.trace import Event
-
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the kit that started it dies."""
-    # Not on Linux: no prctl, but the kit still kills the process groups.
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Peer:
@@ -268,7 +258,7 @@ def run_ps(plan: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    _die_with_parent()
+    die_with_parent(os.getppid())
     with open(argv[1], encoding="utf-8") as f:
         plan = json.load(f)
     if os.getppid() != plan["kit_pid"]:
