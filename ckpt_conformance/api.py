@@ -37,10 +37,15 @@ __all__ = [
 ]
 
 
-def _xfails(expected: ExpectedFailures, targets: dict[str, Any]) -> Callable[[Target], XfailList]:
+def _xfails(
+    expected: ExpectedFailures, targets: dict[str, Any]
+) -> XfailList | Callable[[Target], XfailList]:
+    """One list shared by every factory (a mapping), or one per factory (a callable)."""
+    if not callable(expected):
+        return XfailList(expected or {})
+
     def for_target(target: Target) -> XfailList:
-        entries = expected(targets[target.name]) if callable(expected) else expected
-        return XfailList(entries or {})
+        return XfailList(expected(targets[target.name]) or {})
 
     return for_target
 

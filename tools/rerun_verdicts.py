@@ -36,6 +36,21 @@ def corpus_targets() -> list[str]:
     return args
 
 
+def _sample(proc: subprocess.Popen) -> dict[str, list[float]]:
+    """The kit process's own RSS (MiB) and thread count, sampled until it exits."""
+    samples: dict[str, list[float]] = {"rss": [], "threads": []}
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status", encoding="utf-8") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            samples["rss"].append(int(fields["VmRSS"].split()[0]) / 1024)
+            samples["threads"].append(int(fields["Threads"]))
+        except (OSError, KeyError, ValueError):
+            pass
+        time.sleep(0.5)
+    return samples or {"rss": [0.0], "threads": [0]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -49,11 +64,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             report = os.path.join(tmp, "r.json")
             started = time.monotonic()
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "ckpt_conformance", "-q", "--json", report,
                  *targets, *args.kit_args],
-                env=env, capture_output=True, text=True, cwd=REPO,
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
             )  # fmt: skip
+            samples = _sample(proc)
             with open(report, encoding="utf-8") as f:
                 data = json.load(f)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -73,8 +89,9 @@ def main() -> int:
         )
         print(
             f"run {n + 1}/{args.runs}: exit {proc.returncode}, status {data['status']}, "
-            f"{len(outcomes)} check outcomes, {time.monotonic() - started:.1f} s, "
-            f"peak child RSS so far {rss:.0f} MiB",
+            f"{len(outcomes)} check outcomes, {time.monotonic() - started:.1f} s; kit process "
+            f"RSS {samples['rss'][0]:.0f}..{max(samples['rss']):.0f} MiB (first..peak), "
+            f"threads <= {max(samples['threads']):.0f}; peak worker RSS so far {rss:.0f} MiB",
             flush=True,
         )
     first, flips = seen[0], 0
