@@ -165,7 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not run.selected:
             print("ckpt-conformance: error: no check selected (check -k)", file=sys.stderr)
             return ExitCode.NOTHING_SELECTED
-        _probe(run.targets)
+        run.prestart(args.jobs)  # the first workers import while the probe validates
+        try:
+            _probe(run.targets)
+        except UsageError:
+            run.interrupt()
+            run.close()
+            raise
     except (UsageError, XfailFileError) as exc:
         print(f"ckpt-conformance: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE

@@ -93,21 +93,30 @@ class IsolatedRunner:
     def __init__(self, target: Target, timeout: float, distributed: bool) -> None:
         self.target, self.timeout, self.distributed = target, timeout, distributed
         self.worker: WorkerProcess | None = None
+        self._loading = False
         self.broken: CheckResult | None = None  # the hang or crash that ended the worker
 
-    def _start(self) -> WorkerProcess:
+    def prestart(self) -> None:
+        """Start the worker and its imports now, without waiting for them."""
         if self.worker is None:
             self.worker = WorkerProcess()
-            answer = self.worker.ask(
+            self.worker.send(
                 {
                     "op": "load",
                     "target": self.target.name,
                     "kind": self.target.kind,
                     "timeout": self.timeout,
                     "distributed": self.distributed,
-                },
-                LOAD_BUDGET,
+                }
             )
+            self._loading = True
+
+    def _start(self) -> WorkerProcess:
+        self.prestart()
+        assert self.worker is not None
+        if self._loading:
+            answer = self.worker.receive(LOAD_BUDGET)
+            self._loading = False
             if answer["op"] != "loaded":
                 raise KitFailure(f"the worker could not load {self.target.name}: {answer}")
         return self.worker
@@ -329,6 +338,14 @@ class KitRun:
             except BaseException:
                 self.interrupt()
                 raise
+
+    def prestart(self, count: int) -> None:
+        """Start the workers of the first ``count`` targets importing now: their
+        TensorFlow imports overlap whatever the caller does next (e.g. the probe)."""
+        for target in self.targets[:count]:
+            runner = self._runner(target)
+            if isinstance(runner, IsolatedRunner):
+                runner.prestart()
 
     def interrupt(self) -> None:
         """Stop now: kill every worker; the status becomes ``interrupted``."""

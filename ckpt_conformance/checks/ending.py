@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ckpt_conformance.checks.registry import check
+from ckpt_conformance.checks.registry import compare
 from ckpt_conformance.checks.schedule import STEP_GRID
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
-from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import Event, only
 
 
@@ -61,65 +60,78 @@ RESUMES = (
 )
 
 
-@check("final-save", "hook", ["END-1"], requires=["constructor-contract"])
-def check_final_save(subject: Subject) -> None:
-    """At a normal end the hook saves if and only if the last step is not saved yet."""
-    subject.expect_same(STEP_GRID, _after_close, ["END-1"], "what happens after the last run")
+compare(
+    "final-save",
+    "hook",
+    ["END-1"],
+    "At a normal end the hook saves if and only if the last step is not saved yet.",
+    STEP_GRID,
+    _after_close,
+    "what happens after the last run",
+)
 
 
-@check("listeners-end", "hook", ["END-2"], requires=["constructor-contract"])
-def check_listeners_end(subject: Subject) -> None:
-    """Each listener's end(last_step) runs once, in order, after the final save."""
-    subject.expect_same(
-        STEP_GRID + RESUMES,
-        only("write", "end"),
-        ["END-2"],
-        "checkpoint writes and listeners' end() calls",
-    )
+compare(
+    "listeners-end",
+    "hook",
+    ["END-2"],
+    "Each listener's end(last_step) runs once, in order, after the final save.",
+    STEP_GRID + RESUMES,
+    only("write", "end"),
+    "checkpoint writes and listeners' end() calls",
+)
 
 
-@check("end-after-final-stop-request", "hook", ["END-3"], requires=["constructor-contract"])
-def check_end_after_final_stop(subject: Subject) -> None:
-    """A stop request at the final save does not keep listeners' end() from running."""
-    subject.expect_same([FINAL_STOP], _after_close, ["END-3"], "the end of the session")
+compare(
+    "end-after-final-stop-request",
+    "hook",
+    ["END-3"],
+    "A stop request at the final save does not keep listeners' end() from running.",
+    [FINAL_STOP],
+    _after_close,
+    "the end of the session",
+)
 
 
-@check("no-end-on-training-error", "hook", ["END-4"], requires=["constructor-contract"])
-def check_no_end_on_error(subject: Subject) -> None:
-    """When training raises, no final save and no listener end() happen."""
-    subject.expect_same(
-        TRAINING_RAISES,
-        only("run", "write", "end", "error"),
-        ["END-4"],
-        "the end of a session that failed",
-    )
+compare(
+    "no-end-on-training-error",
+    "hook",
+    ["END-4"],
+    "When training raises, no final save and no listener end() happen.",
+    TRAINING_RAISES,
+    only("run", "write", "end", "error"),
+    "the end of a session that failed",
+)
 
 
-@check("listener-errors-propagate", "hook", ["ERR-1"], requires=["constructor-contract"])
-def check_errors_propagate(subject: Subject) -> None:
-    """An exception from any listener method propagates out of the hook."""
-    subject.expect_same(
-        LISTENER_RAISES,
-        only("run", "write", "stopped", "close", "error"),
-        ["ERR-1"],
-        "where the listener's exception surfaces",
-    )
+compare(
+    "listener-errors-propagate",
+    "hook",
+    ["ERR-1"],
+    "An exception from any listener method propagates out of the hook.",
+    LISTENER_RAISES,
+    only("run", "write", "stopped", "close", "error"),
+    "where the listener's exception surfaces",
+)
 
 
-@check("no-write-after-failed-before-save", "hook", ["ERR-2"], requires=["constructor-contract"])
-def check_no_write_after_failed_before_save(subject: Subject) -> None:
-    """When a before_save() raises, the checkpoint for that step is not written."""
-    subject.expect_same(
-        (SECOND_RAISES_BEFORE_SAVE, *LISTENER_RAISES[1:3]),
-        only("before_save", "write", "error"),
-        ["ERR-2"],
-        "saves around a raising before_save()",
-    )
+compare(
+    "no-write-after-failed-before-save",
+    "hook",
+    ["ERR-2"],
+    "When a before_save() raises, the checkpoint for that step is not written.",
+    (SECOND_RAISES_BEFORE_SAVE, *LISTENER_RAISES[1:3]),
+    only("before_save", "write", "error"),
+    "saves around a raising before_save()",
+)
 
 
-@check("resume-schedule", "hook", ["RES-1"], requires=["constructor-contract"])
-def check_resume(subject: Subject) -> None:
-    """After restoring step k, the creation save is at k and the schedule counts from k."""
-    subject.expect_same(
-        RESUMES, only("run", "write", "close"), ["RES-1"], "runs and saves of a resumed session"
-    )
+compare(
+    "resume-schedule",
+    "hook",
+    ["RES-1"],
+    "After restoring step k, the creation save is at k and the schedule counts from k.",
+    RESUMES,
+    only("run", "write", "close"),
+    "runs and saves of a resumed session",
+)

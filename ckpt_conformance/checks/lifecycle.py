@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.checks.registry import ConformanceFailure, check, compare
 from ckpt_conformance.model import expected_trace, lifecycle_violations
 from ckpt_conformance.scenarios import ListenerPlan, Scenario, is_integer
 from ckpt_conformance.subject import Subject
@@ -24,15 +24,15 @@ LIFECYCLE_SCENARIOS = (BASIC, NO_RUNS, EVERY_RUN, RESUMED, STOPPED)
 _LISTENER_EVENTS = ("begin", "before_save", "write", "after_save", "end", "error")
 
 
-@check("listeners-begin", "hook", ["LIFE-1"], requires=["constructor-contract"])
-def check_listeners_begin(subject: Subject) -> None:
-    """Each listener's begin() runs once, in list order, while ops can still be added."""
-    subject.expect_same(
-        [BASIC, NO_RUNS],
-        until_created(only("begin", "created", "error")),
-        ["LIFE-1"],
-        "listeners' begin() calls (each adds an op to the graph)",
-    )
+compare(
+    "listeners-begin",
+    "hook",
+    ["LIFE-1"],
+    "Each listener's begin() runs once, in list order, while ops can still be added.",
+    [BASIC, NO_RUNS],
+    until_created(only("begin", "created", "error")),
+    "listeners' begin() calls (each adds an op to the graph)",
+)
 
 
 @check("lifecycle-order", "hook", ["LIFE-1", "LIFE-2", "SAVE-2"], requires=["constructor-contract"])
@@ -53,16 +53,15 @@ def check_lifecycle_order(subject: Subject) -> None:
             )
 
 
-@check("creation-save", "hook", ["SAVE-1"], requires=["constructor-contract"])
-def check_creation_save(subject: Subject) -> None:
-    """One save at the starting global step happens while the session is created."""
-
-    subject.expect_same(
-        [BASIC, RESUMED, NO_RUNS],
-        until_created(only("before_save", "write", "after_save", "created", "error")),
-        ["SAVE-1"],
-        "the save made while the session is created",
-    )
+compare(
+    "creation-save",
+    "hook",
+    ["SAVE-1"],
+    "One save at the starting global step happens while the session is created.",
+    [BASIC, RESUMED, NO_RUNS],
+    until_created(only("before_save", "write", "after_save", "created", "error")),
+    "the save made while the session is created",
+)
 
 
 def save_shape_violation(events: list[Event], names: list[str]) -> str | None:

@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Callable
 
 from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.listener_rules import SHOWN, expected_acts, expected_view
 from ckpt_conformance.model import ended_normally, last_checkpoint
 from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
 from ckpt_conformance.subject import Subject
-from ckpt_conformance.trace import Event, only
+from ckpt_conformance.trace import Event
 
 
 def _plans(stop_at: int | None = None) -> tuple[ListenerPlan, ...]:
@@ -64,7 +65,7 @@ def _scenarios() -> tuple[Scenario, ...]:
 
 
 LISTENER_SCENARIOS = _scenarios()
-_SHOWN = only("write", "act", "close", "error")
+_SHOWN = SHOWN
 
 
 def _acts(events: list[Event]) -> list[int | None]:
@@ -94,35 +95,9 @@ def _each_scenario(
                 [clause_id],
                 complaint,
                 scenario=scenario.name,
-                expected=_expected_view(subject, events),
+                expected=expected_view(subject.schedule, events),
                 observed=_SHOWN(events),
             )
-
-
-def _every(step: int) -> bool:
-    return True
-
-
-def _expected_view(subject: Subject, events: list[Event]) -> list[Event]:
-    """The observed writes, each followed by the act the spec asks for, then the last."""
-    schedule = subject.schedule or _every
-    view: list[Event] = []
-    acted: set[int | None] = set()
-    for e in _SHOWN(events):
-        if e.kind == "act":
-            continue
-        view.append(e)
-        if e.kind == "write" and e.step not in acted and schedule(e.step):
-            view.append(Event("act", TARGET, e.step))
-            acted.add(e.step)
-    last = last_checkpoint(events)
-    if ended_normally(events) and last is not None and last not in acted:
-        view.append(Event("act", TARGET, last))
-    return view
-
-
-def _expected_acts(subject: Subject, events: list[Event]) -> list[int | None]:
-    return [e.step for e in _expected_view(subject, events) if e.kind == "act"]
 
 
 @check("listener-contract", "listener", ["LSN-0"])
@@ -190,7 +165,7 @@ def check_acts_on_schedule(subject: Subject) -> None:
     """Acts on exactly the saved steps its schedule names (all, without one), plus the last."""
 
     def judge(events: list[Event]) -> str | None:
-        want, got = _expected_acts(subject, events), _acts(events)
+        want, got = expected_acts(subject.schedule, events), _acts(events)
         if sorted(set(got)) != sorted(want):
             return f"acted on steps {got}, expected {want}"
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ckpt_conformance.clauses import CLAUSES, Level, clause
 from ckpt_conformance.failure import ConformanceFailure
@@ -67,6 +67,31 @@ def check(
         return func
 
     return register
+
+
+def compare(
+    check_id: str,
+    kind: str,
+    clauses: Sequence[str],
+    summary: str,
+    scenarios: Sequence[Any],
+    project: Callable[[Sequence[Any]], list[Any]],
+    what: str,
+    requires: Sequence[str] = ("constructor-contract",),
+) -> Check:
+    """Register a check that is one comparison, as a row of data: in each of
+    ``scenarios``, the observed trace and the model's, both seen through ``project``,
+    must be equal; a difference violates ``clauses``."""
+    scenarios = tuple(scenarios)
+
+    def judge(subject: Subject) -> None:
+        subject.expect_same(scenarios, project, clauses, what)
+
+    judge.__doc__ = summary
+    judge.__name__ = judge.__qualname__ = f"compare[{check_id}]"
+    check(check_id, kind, clauses, requires)(judge)
+    table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
+    return table[check_id]
 
 
 def all_checks(kind: str, distributed: bool = False) -> list[Check]:

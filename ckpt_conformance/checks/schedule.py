@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.checks.registry import ConformanceFailure, check, compare
 from ckpt_conformance.model import expected_trace
 from ckpt_conformance.scenarios import Scenario
 from ckpt_conformance.subject import Subject
@@ -60,33 +60,48 @@ SAME_STEP = (
 )
 
 
-@check("schedule-steps", "hook", ["SCHED-1"], requires=["constructor-contract"])
-def check_schedule_steps(subject: Subject) -> None:
-    """save_steps in 1/2/3/5 x 0/1/4/7/10 runs: saves exactly where N steps have passed."""
-    subject.expect_same(STEP_GRID, _SAVES, ["SCHED-1"], "runs and checkpoint writes")
+compare(
+    "schedule-steps",
+    "hook",
+    ["SCHED-1"],
+    "save_steps in 1/2/3/5 x 0/1/4/7/10 runs: saves exactly where N steps have passed.",
+    STEP_GRID,
+    _SAVES,
+    "runs and checkpoint writes",
+)
 
 
-@check("schedule-step-jumps", "hook", ["SCHED-1"], requires=["constructor-contract"])
-def check_schedule_step_jumps(subject: Subject) -> None:
-    """A global step advancing by more than 1 per run: save at the first step >= last + N."""
-    subject.expect_same(STEP_JUMPS, _SAVES, ["SCHED-1"], "runs and checkpoint writes")
+compare(
+    "schedule-step-jumps",
+    "hook",
+    ["SCHED-1"],
+    "A global step advancing by more than 1 per run: save at the first step >= last + N.",
+    STEP_JUMPS,
+    _SAVES,
+    "runs and checkpoint writes",
+)
 
 
-@check("schedule-secs", "hook", ["SCHED-2"], requires=["constructor-contract"])
-def check_schedule_secs(subject: Subject) -> None:
-    """save_secs under a controlled clock: save once T seconds passed and the step moved."""
-    subject.expect_same(SECS, _SAVES, ["SCHED-2"], "runs and checkpoint writes (controlled clock)")
+compare(
+    "schedule-secs",
+    "hook",
+    ["SCHED-2"],
+    "save_secs under a controlled clock: save once T seconds passed and the step moved.",
+    SECS,
+    _SAVES,
+    "runs and checkpoint writes (controlled clock)",
+)
 
 
-@check("schedule-post-run-step", "hook", ["SCHED-3"], requires=["constructor-contract"])
-def check_post_run_step(subject: Subject) -> None:
-    """The save after a run is at the global step as it is after that run."""
-    subject.expect_same(
-        POST_RUN,
-        only("run", "write"),
-        ["SCHED-3"],
-        "each run's step and the step of the save that follows it",
-    )
+compare(
+    "schedule-post-run-step",
+    "hook",
+    ["SCHED-3"],
+    "The save after a run is at the global step as it is after that run.",
+    POST_RUN,
+    only("run", "write"),
+    "each run's step and the step of the save that follows it",
+)
 
 
 @check("no-double-save", "hook", ["SCHED-4"], requires=["constructor-contract"])

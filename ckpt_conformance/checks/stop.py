@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ckpt_conformance.checks.registry import check
+from ckpt_conformance.checks.registry import compare
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
-from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import only
 
 _FLOW = only("run", "write", "stopped", "close", "error")
@@ -24,37 +23,45 @@ FALSY = _stop_scenario("falsy-returns", 1, {1: 0, 2: "", 3: False, 4: (), 5: Non
 STOP_AT_CREATION = _stop_scenario("stop-at-creation-save", 2, {0: True}, runs=4)
 
 
-@check("stop-request-after-run", "hook", ["STOP-1"], requires=["constructor-contract"])
-def check_stop_after_run(subject: Subject) -> None:
-    """A truthy after_save() stops training after that run: no further run happens."""
-    subject.expect_same(
-        [STOP_FIRST, STOP_SECOND, STOP_TRUTHY],
-        _FLOW,
-        ["STOP-1"],
-        "runs and saves around a stop request",
-    )
+compare(
+    "stop-request-after-run",
+    "hook",
+    ["STOP-1"],
+    "A truthy after_save() stops training after that run: no further run happens.",
+    [STOP_FIRST, STOP_SECOND, STOP_TRUTHY],
+    _FLOW,
+    "runs and saves around a stop request",
+)
 
 
-@check("stop-request-no-short-circuit", "hook", ["STOP-2"], requires=["constructor-contract"])
-def check_no_short_circuit(subject: Subject) -> None:
-    """After the first listener asks to stop, the second's after_save() is still called."""
-    subject.expect_same(
-        [STOP_FIRST],
-        only("after_save", "write"),
-        ["STOP-2"],
-        "after_save() calls at the save where a stop was requested",
-    )
+compare(
+    "stop-request-no-short-circuit",
+    "hook",
+    ["STOP-2"],
+    "After the first listener asks to stop, the second's after_save() is still called.",
+    [STOP_FIRST],
+    only("after_save", "write"),
+    "after_save() calls at the save where a stop was requested",
+)
 
 
-@check("falsy-return-no-stop", "hook", ["STOP-3"], requires=["constructor-contract"])
-def check_falsy_no_stop(subject: Subject) -> None:
-    """after_save() returning 0, "", False, () or None does not stop training."""
-    subject.expect_same([FALSY], _FLOW, ["STOP-3"], "runs while listeners return falsy values")
+compare(
+    "falsy-return-no-stop",
+    "hook",
+    ["STOP-3"],
+    'after_save() returning 0, "", False, () or None does not stop training.',
+    [FALSY],
+    _FLOW,
+    "runs while listeners return falsy values",
+)
 
 
-@check("creation-save-stop-ignored", "hook", ["STOP-4"], requires=["constructor-contract"])
-def check_creation_stop_ignored(subject: Subject) -> None:
-    """A stop request at the save made at session creation does not stop training."""
-    subject.expect_same(
-        [STOP_AT_CREATION], _FLOW, ["STOP-4"], "runs after a stop request at the creation save"
-    )
+compare(
+    "creation-save-stop-ignored",
+    "hook",
+    ["STOP-4"],
+    "A stop request at the save made at session creation does not stop training.",
+    [STOP_AT_CREATION],
+    _FLOW,
+    "runs after a stop request at the creation save",
+)
