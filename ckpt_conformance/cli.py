@@ -19,8 +19,6 @@ from ckpt_conformance.options import (
     DEFAULT_TIMEOUT,
     UsageError,
     option,
-    validate_report_path,
-    validate_timeout,
 )
 from ckpt_conformance.outcomes import ExitCode, Outcome
 
@@ -105,44 +103,21 @@ def list_checks_text(distributed: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _probe(targets: Sequence[Any]) -> None:
-    """Import and validate every named target in one throwaway worker (TensorFlow's C++
-    log lines stay in that worker's log): one line per bad target, exit 2."""
-    from ckpt_conformance.supervisor import LOAD_BUDGET, WorkerDied, WorkerProcess, WorkerStuck
-
-    worker = WorkerProcess()
-    try:
-        answer = worker.ask(
-            {"op": "probe", "targets": [[t.name, t.kind] for t in targets]}, LOAD_BUDGET
-        )
-    except (WorkerDied, WorkerStuck) as exc:
-        raise UsageError(f"importing the targets ended the process ({exc})") from None
-    finally:
-        worker.close()
-    if answer["errors"]:
-        raise UsageError(answer["errors"][0])
-
-
 def _build_run(args: argparse.Namespace) -> Any:
-    from ckpt_conformance.session import KitRun
-    from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, Target, parse_name
-    from ckpt_conformance.xfail import XfailList
+    from ckpt_conformance.session import build_run
 
-    timeout = validate_timeout(args.timeout, "--timeout")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    for path, spelled in ((args.json, "--json"), (args.junitxml, "--junitxml")):
-        if path:
-            validate_report_path(path, spelled)
-    xfails = XfailList.from_file(args.xfail_file) if args.xfail_file else XfailList()
-    named = [(n, "hook") for n in args.hook] + [(n, "listener") for n in args.listener]
-    if not named:
-        named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
-    targets = [Target(parse_name(name), kind, None) for name, kind in named]
-    run = KitRun(
-        targets, timeout=timeout, distributed=args.distributed, xfails=xfails, keyword=args.keyword
+    return build_run(
+        prefix="--",
+        hooks=args.hook,
+        listeners=args.listener,
+        timeout=args.timeout,
+        xfail_file=args.xfail_file,
+        report_paths=[("--json", args.json), ("--junitxml", args.junitxml)],
+        distributed=args.distributed,
+        keyword=args.keyword,
     )
-    return run
 
 
 def _print_failures(report: Any) -> None:
@@ -158,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_checks:
         print(list_checks_text())
         return ExitCode.OK
+    from ckpt_conformance.session import probe
     from ckpt_conformance.xfail import XfailFileError
 
     try:
@@ -167,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.NOTHING_SELECTED
         run.prestart(args.jobs)  # the first workers import while the probe validates
         try:
-            _probe(run.targets)
+            probe(run.targets)
         except UsageError:
             run.interrupt()
             run.close()

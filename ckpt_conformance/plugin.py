@@ -59,37 +59,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "ckpt_clause(*ids): the spec clause IDs a conformance check enforces"
     )
-    from ckpt_conformance.options import validate_report_path, validate_timeout
-    from ckpt_conformance.session import KitRun
-    from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, Target, parse_name
-    from ckpt_conformance.xfail import XfailList
+    from ckpt_conformance.session import build_run, probe
 
     hooks = config.getoption("--ckpt-hook") or []
     listeners = config.getoption("--ckpt-listener") or []
+    json_path = config.getoption("--ckpt-json")
     try:
-        timeout = validate_timeout(config.getoption("--ckpt-timeout"), "--ckpt-timeout")
-        json_path = config.getoption("--ckpt-json")
-        if json_path:
-            validate_report_path(json_path, "--ckpt-json")
-        xfail_path = config.getoption("--ckpt-xfail-file")
-        xfails = XfailList.from_file(xfail_path, "--ckpt-xfail-file") if xfail_path else XfailList()
-        named = [(n, "hook") for n in hooks] + [(n, "listener") for n in listeners]
-        explicit = bool(named)
-        if not named:
-            named = [(n, "hook") for n in DEFAULT_HOOKS] + [
-                (n, "listener") for n in DEFAULT_LISTENERS
-            ]
-        targets = [Target(parse_name(n), kind, None) for n, kind in named]
-        run = KitRun(
-            targets,
-            timeout=timeout,
+        run = build_run(
+            prefix="--ckpt-",
+            hooks=hooks,
+            listeners=listeners,
+            timeout=config.getoption("--ckpt-timeout"),
+            xfail_file=config.getoption("--ckpt-xfail-file"),
+            report_paths=[("--ckpt-json", json_path)],
             distributed=config.getoption("--ckpt-distributed"),
-            xfails=xfails,
         )
-        if explicit and not _is_xdist_worker(config):
-            from ckpt_conformance.cli import _probe
-
-            _probe(run.targets)
+        if (hooks or listeners) and not _is_xdist_worker(config):
+            probe(run.targets)  # named targets fail fast, in one line
     except UsageError as exc:
         _usage_exit(str(exc))
         return

@@ -418,3 +418,48 @@ def verdict_of(result: ImplementationResult, status: RunStatus) -> Verdict:
     if status is RunStatus.INTERRUPTED:
         return Verdict.UNDETERMINED
     return Verdict.NO_VIOLATION_IN_SELECTION
+
+
+def probe(targets: Sequence[Target]) -> None:
+    """Import and validate every target in one throwaway worker (TensorFlow's C++ log
+    lines stay in that worker's log); UsageError naming the first bad one."""
+    worker = WorkerProcess()
+    try:
+        answer = worker.ask(
+            {"op": "probe", "targets": [[t.name, t.kind] for t in targets]}, LOAD_BUDGET
+        )
+    except (WorkerDied, WorkerStuck) as exc:
+        raise UsageError(f"importing the targets ended the process ({exc})") from None
+    finally:
+        worker.close()
+    if answer["errors"]:
+        raise UsageError(answer["errors"][0])
+
+
+def build_run(
+    *,
+    prefix: str,
+    hooks: Sequence[str] = (),
+    listeners: Sequence[str] = (),
+    timeout: Any = DEFAULT_TIMEOUT,
+    xfail_file: str | None = None,
+    report_paths: Sequence[tuple[str, str | None]] = (),
+    distributed: bool = False,
+    keyword: str | None = None,
+) -> KitRun:
+    """A run from command-line values, validated once for the CLI (``prefix="--"``) and
+    the plugin (``prefix="--ckpt-"``): errors name the option as the user spelled it.
+    No target is imported here (see :func:`probe`)."""
+    from ckpt_conformance.options import validate_report_path
+    from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, parse_name
+
+    seconds = validate_timeout(timeout, f"{prefix}timeout")
+    for name, path in report_paths:
+        if path:
+            validate_report_path(path, name)
+    xfails = XfailList.from_file(xfail_file, f"{prefix}xfail-file") if xfail_file else XfailList()
+    named = [(n, "hook") for n in hooks] + [(n, "listener") for n in listeners]
+    if not named:
+        named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
+    targets = [Target(parse_name(name), kind, None) for name, kind in named]
+    return KitRun(targets, timeout=seconds, distributed=distributed, xfails=xfails, keyword=keyword)
