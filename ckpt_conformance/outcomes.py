@@ -9,13 +9,6 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 
 
-class Kind(StrEnum):
-    """What an implementation under test is."""
-
-    HOOK = "hook"
-    LISTENER = "listener"
-
-
 class Outcome(StrEnum):
     """The outcome of one check on one implementation."""
 

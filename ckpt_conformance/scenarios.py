@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ckpt_conformance.options import DEFAULT_TIMEOUT
 from ckpt_conformance.origins import thread_stack
 from ckpt_conformance.scenario import (
     TARGET,
@@ -377,7 +378,7 @@ def run_scenario(
     factory: Callable[..., Any],
     *,
     listener_factory: Callable[..., Any] | None = None,
-    timeout: float = 60.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Outcome:
     """Run ``scenario`` around ``factory``'s hook in a worker thread; never raises.
 
