@@ -135,8 +135,10 @@ class IsolatedRunner:
             )
         try:
             worker = self._start()
-            worker.ask({"op": "run", "check": check.id}, LOAD_BUDGET)  # "started"
-            answer = worker.receive(self._budget(check))
+            started = worker.ask({"op": "run", "check": check.id}, LOAD_BUDGET)
+            answer = (
+                started if started["op"] == "kit-error" else worker.receive(self._budget(check))
+            )
         except WorkerDied as died:
             self.broken = _result(
                 check,
@@ -159,6 +161,8 @@ class IsolatedRunner:
             )
             self.broken.origin = stack_origin(stuck.stacks)
             return self.broken
+        if answer["op"] == "kit-error":
+            raise KitFailure(f"in the worker running {self.target.name}: {answer['message']}")
         result = CheckResult.from_dict(answer["result"])
         if result.cause is Cause.HUNG:
             self.broken = result

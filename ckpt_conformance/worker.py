@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 from typing import IO, Any
 
 from ckpt_conformance.lifeline import die_with_parent
@@ -92,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         op = request["op"]
         if op == "quit":
             break
-        if op == "probe":
-            worker.probe(request)
-        elif op == "load":
-            worker.load(request)
-        elif op == "run" and not worker.run(request):
-            out.flush()
-            os._exit(0)  # a hung thread lives on in this process: end it, not the verdict
+        try:
+            if op == "probe":
+                worker.probe(request)
+            elif op == "load":
+                worker.load(request)
+            elif op == "run" and not worker.run(request):
+                out.flush()
+                os._exit(0)  # a hung thread lives on in this process: end it, not the verdict
+        except Exception:  # noqa: BLE001 - the kit's own failure: say so, never blame the target
+            worker.send({"op": "kit-error", "message": traceback.format_exc(limit=-3).strip()})
     out.close()
     return 0
 

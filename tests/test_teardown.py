@@ -99,3 +99,16 @@ def test_a_run_with_a_kit_error_exits_3(monkeypatch):
     run.run()
     assert run.status is RunStatus.CRASHED and run.exit_code() is ExitCode.KIT_ERROR
     assert run.report().verdicts[0].value == "UNDETERMINED"
+
+
+def test_a_kit_failure_inside_a_worker_is_a_kit_error_not_a_crash():
+    """The worker reports its own exceptions as the kit's (issue 16), never dies of them."""
+    from ckpt_conformance.supervisor import WorkerProcess
+
+    worker = WorkerProcess()
+    try:
+        answer = worker.ask({"op": "run", "check": "constructor-contract"}, 120)  # no "load"
+        assert answer["op"] == "kit-error" and "Traceback" in answer["message"]
+        assert worker.proc.poll() is None  # still serving
+    finally:
+        worker.close()
