@@ -59,30 +59,55 @@ class Clock:
         self.now += seconds
 
 
+#: The clock and recorder of the scenario running in this process, seen by every thread
+#: (a hook may time or save on a worker thread); the scenario's own thread sets them.
+_active: dict[str, Any] = {"clock": None, "recorder": None}
+
+#: The clocks a hook may reasonably read, and how each maps the controlled time.
+_CLOCKS = {
+    "time": lambda now: now,
+    "monotonic": lambda now: now - _START_TIME,
+    "perf_counter": lambda now: now - _START_TIME,
+}
+
+
+def _current(name: str) -> Any:
+    value = getattr(_local, name, None)
+    return value if value is not None else _active[name]
+
+
 @contextlib.contextmanager
 def instrumented() -> Iterator[None]:
-    """Wrap ``time.time``/``time.monotonic`` and ``Saver.save`` for one scenario.
+    """Control the clocks (``time.time``, ``time.monotonic``, ``time.perf_counter`` and
+    their ``_ns`` forms) and observe ``Saver.save``, for the scenarios run in the block.
 
-    Outside a scenario's thread the wrappers behave exactly like the originals, and
+    While no scenario runs the wrappers behave exactly like the originals, and
     everything patched is restored when the block ends, whatever the implementation
     did meanwhile (even if it replaced ``time.time`` itself).
     """
     from tensorflow.python.training import saver as saver_module
 
     with _instrument_lock:
-        real_time, real_monotonic = time.time, time.monotonic
+        real = {name: getattr(time, name) for name in _CLOCKS}
+        real_ns = {name: getattr(time, f"{name}_ns") for name in _CLOCKS}
         real_save = saver_module.Saver.save
 
-        def fake_time() -> float:
-            clock = getattr(_local, "clock", None)
-            return real_time() if clock is None else clock.now
+        def controlled(name: str) -> Callable[[], float]:
+            def read() -> float:
+                clock = _current("clock")
+                return real[name]() if clock is None else _CLOCKS[name](clock.now)
 
-        def fake_monotonic() -> float:
-            clock = getattr(_local, "clock", None)
-            return real_monotonic() if clock is None else clock.now - _START_TIME
+            return read
+
+        def controlled_ns(name: str) -> Callable[[], int]:
+            def read() -> int:
+                clock = _current("clock")
+                return real_ns[name]() if clock is None else int(_CLOCKS[name](clock.now) * 1e9)
+
+            return read
 
         def recording_save(self: Any, sess: Any, save_path: str, *args: Any, **kwargs: Any):
-            recorder = getattr(_local, "recorder", None)
+            recorder = _current("recorder")
             path = real_save(self, sess, save_path, *args, **kwargs)
             if recorder is not None:
                 match = re.search(r"-(\d+)$", str(path or ""))
@@ -91,12 +116,16 @@ def instrumented() -> Iterator[None]:
                 )
             return path
 
-        time.time, time.monotonic = fake_time, fake_monotonic
+        for name in _CLOCKS:
+            setattr(time, name, controlled(name))
+            setattr(time, f"{name}_ns", controlled_ns(name))
         saver_module.Saver.save = recording_save
         try:
             yield
         finally:
-            time.time, time.monotonic = real_time, real_monotonic
+            for name in _CLOCKS:
+                setattr(time, name, real[name])
+                setattr(time, f"{name}_ns", real_ns[name])
             saver_module.Saver.save = real_save
 
 
@@ -326,6 +355,7 @@ def _run(
         _prepare_resume(checkpoint_dir, scenario.resume_from)
     clock = Clock()
     _local.clock, _local.recorder = clock, recorder
+    _active.update(clock=clock, recorder=recorder)
     try:
         with tf.Graph().as_default():
             global_step, train_op, advance = _build_graph(scenario.increment)
@@ -354,6 +384,7 @@ def _run(
         recorder.add(Event("error", info={"type": type(exc).__name__, "message": str(exc)}))
     finally:
         _local.clock = _local.recorder = None
+        _active.update(clock=None, recorder=None)
         outcome.files = sorted(os.listdir(checkpoint_dir))
         outcome.stored_steps = _stored_steps(checkpoint_dir, outcome.files)
 
@@ -402,6 +433,7 @@ def run_scenario(
             outcome.hung = True
             outcome.events = list(recorder.events)
             outcome.stack, outcome.hung_origin = thread_stack(worker)
+            _active.update(clock=None, recorder=None)  # the hung thread's is abandoned
             remove_tree_at_exit(workdir)
             return outcome
     teardown(workdir)

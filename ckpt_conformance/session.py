@@ -334,6 +334,8 @@ class KitRun:
             if on_target_done is not None and not self.interrupted:
                 on_target_done(cases[0].target)
 
+        if any(isinstance(self._runner(t), InProcessRunner) for t in self.targets):
+            jobs = 1  # in-process scenarios share this process's clock and instrumentation
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="ckpt-run") as pool:
             futures = [pool.submit(run_target, cases) for cases in by_target.values()]
             try:
