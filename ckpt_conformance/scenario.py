@@ -53,6 +53,7 @@ class Scenario:
     resume_from: int | None = None
     listeners: tuple[ListenerPlan, ...] = (ListenerPlan("a"), ListenerPlan("b"))
     training_raises_at_run: int | None = None
+    clock_start: float = 0.0  # seconds past a whole second when the session starts
 
     @property
     def start_step(self) -> int:

@@ -354,6 +354,7 @@ def _run(
     if scenario.resume_from is not None:
         _prepare_resume(checkpoint_dir, scenario.resume_from)
     clock = Clock()
+    clock.advance(scenario.clock_start)
     _local.clock, _local.recorder = clock, recorder
     _active.update(clock=clock, recorder=recorder)
     try:

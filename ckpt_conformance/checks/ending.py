@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ckpt_conformance.checks.registry import compare
-from ckpt_conformance.checks.schedule import STEP_GRID
+from ckpt_conformance.checks.schedule import LARGE_STEPS, STEP_GRID
+from ckpt_conformance.checks.stop import STOP_FIRST, STOP_SECOND
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
 from ckpt_conformance.trace import Event, only
 
@@ -36,6 +37,16 @@ _A_RAISES = [
     ("after_save", 2),
     ("end", 4),
 ]
+#: A listener raising at the final save, made in end() (save_steps=2, last step 5).
+FINAL_SAVE_RAISES = tuple(
+    Scenario(
+        f"a.{method}(5) raises at the final save",
+        save_steps=2,
+        runs=5,
+        listeners=(ListenerPlan("a", raises_in=(method, 5)), ListenerPlan("b")),
+    )
+    for method in ("before_save", "after_save")
+)
 LISTENER_RAISES = tuple(
     Scenario(
         f"a.{method}({'' if step is None else step}) raises",
@@ -65,7 +76,7 @@ compare(
     "hook",
     ["END-1"],
     "At a normal end the hook saves if and only if the last step is not saved yet.",
-    STEP_GRID,
+    STEP_GRID + LARGE_STEPS,
     _after_close,
     "what happens after the last run",
 )
@@ -76,7 +87,7 @@ compare(
     "hook",
     ["END-2"],
     "Each listener's end(last_step) runs once, in order, after the final save.",
-    STEP_GRID + RESUMES,
+    STEP_GRID + RESUMES + (STOP_FIRST, STOP_SECOND),
     only("write", "end"),
     "checkpoint writes and listeners' end() calls",
 )
@@ -97,8 +108,8 @@ compare(
     "no-end-on-training-error",
     "hook",
     ["END-4"],
-    "When training raises, no final save and no listener end() happen.",
-    TRAINING_RAISES,
+    "When training or a listener's save raises, no final save and no listener end().",
+    TRAINING_RAISES + LISTENER_RAISES[1:5],
     only("run", "write", "end", "error"),
     "the end of a session that failed",
 )
@@ -109,7 +120,7 @@ compare(
     "hook",
     ["ERR-1"],
     "An exception from any listener method propagates out of the hook.",
-    LISTENER_RAISES,
+    LISTENER_RAISES + FINAL_SAVE_RAISES,
     only("run", "write", "stopped", "close", "error"),
     "where the listener's exception surfaces",
 )
@@ -120,7 +131,7 @@ compare(
     "hook",
     ["ERR-2"],
     "When a before_save() raises, the checkpoint for that step is not written.",
-    (SECOND_RAISES_BEFORE_SAVE, *LISTENER_RAISES[1:3]),
+    (SECOND_RAISES_BEFORE_SAVE, *LISTENER_RAISES[1:3], FINAL_SAVE_RAISES[0]),
     only("before_save", "write", "error"),
     "saves around a raising before_save()",
 )

@@ -41,6 +41,14 @@ SECS = (
         increment=2,
     ),
     Scenario(
+        "save_secs=10, session starts at +0.9 s, dt=9.6 (fractional clock)",
+        save_steps=None,
+        save_secs=10,
+        seconds_per_run=9.6,
+        clock_start=0.9,
+        runs=3,
+    ),
+    Scenario(
         "secs pass, step never advances",
         save_steps=None,
         save_secs=1,
@@ -53,7 +61,20 @@ POST_RUN = (
     Scenario("save_steps=1 (every run)", save_steps=1, runs=4),
     Scenario("save_steps=1,increment=2", save_steps=1, runs=3, increment=2),
 )
+#: Steps above 256, where two equal Python ints are no longer the same object.
+LARGE_STEPS = (
+    Scenario("resume at 300, ends on a save (large steps)", save_steps=2, runs=4, resume_from=300),
+    Scenario(
+        "resume at 1000, save_secs=10, dt=4 (large steps)",
+        save_steps=None,
+        save_secs=10,
+        seconds_per_run=4,
+        runs=5,
+        resume_from=1000,
+    ),
+)
 SAME_STEP = (
+    *LARGE_STEPS,
     Scenario("step never advances", save_steps=1, runs=3, increment=0),
     SECS[-1],
     Scenario("last run saved (save_steps=2,runs=4)", save_steps=2, runs=4),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ckpt_conformance.checks.registry import compare
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
 from ckpt_conformance.trace import only
@@ -19,7 +21,12 @@ def _stop_scenario(
 STOP_FIRST = _stop_scenario("first-listener-stops-at-2", 1, {2: True})
 STOP_SECOND = _stop_scenario("second-listener-stops-at-4", 2, {4: True}, who="b")
 STOP_TRUTHY = _stop_scenario("truthy-non-bool-stops-at-3", 3, {3: "yes"})
-FALSY = _stop_scenario("falsy-returns", 1, {1: 0, 2: "", 3: False, 4: (), 5: None}, runs=6)
+FALSY = _stop_scenario(
+    "falsy-returns",
+    1,
+    {1: 0, 2: "", 3: False, 4: (), 5: None, 6: numpy.bool_(False), 7: numpy.int64(0)},
+    runs=8,
+)
 STOP_AT_CREATION = _stop_scenario("stop-at-creation-save", 2, {0: True}, runs=4)
 
 
@@ -49,7 +56,7 @@ compare(
     "falsy-return-no-stop",
     "hook",
     ["STOP-3"],
-    'after_save() returning 0, "", False, () or None does not stop training.',
+    'after_save() returning 0, "", False, (), None or NumPy\'s False or 0 does not stop training.',
     [FALSY],
     _FLOW,
     "runs while listeners return falsy values",
