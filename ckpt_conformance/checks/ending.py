@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ckpt_conformance.checks.registry import compare
+from ckpt_conformance.checks.registry import ConformanceFailure, check, compare
 from ckpt_conformance.checks.schedule import LARGE_STEPS, STEP_GRID
 from ckpt_conformance.checks.stop import STOP_FIRST, STOP_SECOND
+from ckpt_conformance.model import ended_normally
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
+from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import Event, only
 
 
@@ -82,15 +84,36 @@ compare(
 )
 
 
-compare(
-    "listeners-end",
-    "hook",
-    ["END-2"],
-    "Each listener's end(last_step) runs once, in order, after the final save.",
-    STEP_GRID + RESUMES + (STOP_FIRST, STOP_SECOND),
-    only("write", "end"),
-    "checkpoint writes and listeners' end() calls",
-)
+@check("listeners-end", "hook", ["END-2"], requires=["constructor-contract"])
+def check_listeners_end(subject: Subject) -> None:
+    """Each listener's end(last_step) runs once, in order, after the final save."""
+    subject.expect_same(
+        STEP_GRID + RESUMES, only("write", "end"), ["END-2"], "writes and listeners' end() calls"
+    )
+    # After a stop request: judged on the session the hook really produced (whatever
+    # it saved), so a stop defect is reported by STOP-1 alone, not again here.
+    for scenario in (STOP_FIRST, STOP_SECOND):
+        events = subject.events(scenario)
+        if not ended_normally(events):
+            continue
+        last = max(
+            (e.step for e in events if e.kind in ("run", "write") and e.step is not None),
+            default=scenario.start_step,
+        )
+        tail = only("write", "end")(events)
+        while tail and tail[0].kind == "write":
+            tail = tail[1:]  # the writes before the end() calls
+        names = [p.name for p in scenario.listeners]
+        expected = [Event("end", n, last) for n in names]
+        observed = [e for e in tail if e.kind == "end"]
+        if observed != expected or any(e.kind == "write" for e in tail[len(expected) :]):
+            raise ConformanceFailure(
+                ["END-2"],
+                f"after a stop request the session ended at step {last}: listeners' end() calls",
+                expected=expected,
+                observed=only("end")(events),
+                scenario=scenario.name,
+            )
 
 
 compare(
