@@ -59,29 +59,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "ckpt_clause(*ids): the spec clause IDs a conformance check enforces"
     )
-    from ckpt_conformance.session import build_run, probe
+    from ckpt_conformance.session import probe, validate_inputs
 
     hooks = config.getoption("--ckpt-hook") or []
     listeners = config.getoption("--ckpt-listener") or []
-    json_path = config.getoption("--ckpt-json")
     try:
-        run = build_run(
+        spec = validate_inputs(
             prefix="--ckpt-",
             hooks=hooks,
             listeners=listeners,
             timeout=config.getoption("--ckpt-timeout"),
             xfail_file=config.getoption("--ckpt-xfail-file"),
-            report_paths=[("--ckpt-json", json_path)],
+            report_paths=[("--ckpt-json", config.getoption("--ckpt-json"))],
             distributed=config.getoption("--ckpt-distributed"),
         )
         if (hooks or listeners) and not _is_xdist_worker(config):
-            probe(run.targets)  # named targets fail fast, in one line
+            probe(spec.targets)  # named targets fail fast, in one line
     except UsageError as exc:
         _usage_exit(str(exc))
         return
-    run.json_path = json_path
-    config.stash[kit_key] = run
-    config.pluginmanager.register(KitReporter(config, run), "ckpt-conformance-reporter")
+    config.stash[kit_key] = spec  # the run itself is built when the kit's tests are collected
+    config.pluginmanager.register(KitReporter(config, spec), "ckpt-conformance-reporter")
 
 
 class Case:
@@ -106,7 +104,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         fixture = f"ckpt_{kind}_case"
         if fixture not in metafunc.fixturenames:
             continue
-        run = metafunc.config.stash[kit_key]
+        run = metafunc.config.stash[kit_key].build()
         params = [
             pytest.param(
                 Case(run, case), id=case.id, marks=[pytest.mark.ckpt_clause(*case.check.clauses)]
@@ -149,8 +147,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class KitReporter:
     """Collects results where test reports arrive and renders the run's verdict."""
 
-    def __init__(self, config: pytest.Config, run: Any) -> None:
-        self.config, self.run = config, run
+    def __init__(self, config: pytest.Config, spec: Any) -> None:
+        self.config, self.spec = config, spec
         self.received: list[dict[str, Any]] = []
         self.report: Any = None
         self.report_error: str | None = None
@@ -184,11 +182,12 @@ class KitReporter:
 
         if not self.received:
             return None
-        results = {t.name: ImplementationResult(t.name, t.kind) for t in self.run.targets}
+        run = self.spec.build()
+        results = {t.name: ImplementationResult(t.name, t.kind) for t in run.targets}
         for item in self.received:
             results[item["target"]].checks.append(CheckResult.from_dict(item["result"]))
-        totals = {t.name: 0 for t in self.run.targets}
-        for case in self.run.all_cases:
+        totals = {t.name: 0 for t in run.targets}
+        for case in run.all_cases:
             totals[case.target.name] += 1
         shown = []
         for name, result in results.items():
@@ -200,7 +199,7 @@ class KitReporter:
             status = RunStatus.INTERRUPTED
         elif any(r.kit_errors for r in shown):
             status = RunStatus.CRASHED
-        elif ran < len(self.run.all_cases):
+        elif ran < len(run.all_cases):
             status = RunStatus.PARTIAL
         else:
             status = RunStatus.COMPLETE
@@ -209,21 +208,22 @@ class KitReporter:
             shown,
             [verdict_of(r, status) for r in shown],
             ran,
-            len(self.run.all_cases),
-            list(self.run.warnings),
+            len(run.all_cases),
+            list(run.warnings),
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self.run.close()
+        if self.spec.run is not None:
+            self.spec.run.close()
         if _is_xdist_worker(self.config):
             return
         self.report = self._aggregate(exitstatus)
-        if self.report is None or not self.run.json_path:
+        if self.report is None or not self.spec.json_path:
             return
         from ckpt_conformance.report import ReportError, write_json
 
         try:
-            write_json(self.run.json_path, self.report, "--ckpt-json")
+            write_json(self.spec.json_path, self.report, "--ckpt-json")
         except ReportError as exc:
             self.report_error = str(exc)
             session.exitstatus = int(ExitCode.REPORT_FAILED)

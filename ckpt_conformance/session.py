@@ -442,7 +442,34 @@ def probe(targets: Sequence[Target]) -> None:
         raise UsageError(answer["errors"][0])
 
 
-def build_run(
+@dataclass
+class RunSpec:
+    """Validated command-line values.  Building the run (which loads every check
+    module) is deferred to :meth:`build`, so a pytest session that never collects the
+    kit's tests does not pay for it."""
+
+    targets: list[Target]
+    timeout: float
+    xfails: XfailList
+    distributed: bool = False
+    keyword: str | None = None
+    json_path: str | None = None
+    run: KitRun | None = None
+
+    def build(self) -> KitRun:
+        if self.run is None:
+            self.run = KitRun(
+                self.targets,
+                timeout=self.timeout,
+                distributed=self.distributed,
+                xfails=self.xfails,
+                keyword=self.keyword,
+                json_path=self.json_path,
+            )
+        return self.run
+
+
+def validate_inputs(
     *,
     prefix: str,
     hooks: Sequence[str] = (),
@@ -452,10 +479,10 @@ def build_run(
     report_paths: Sequence[tuple[str, str | None]] = (),
     distributed: bool = False,
     keyword: str | None = None,
-) -> KitRun:
-    """A run from command-line values, validated once for the CLI (``prefix="--"``) and
-    the plugin (``prefix="--ckpt-"``): errors name the option as the user spelled it.
-    No target is imported here (see :func:`probe`)."""
+) -> RunSpec:
+    """Validate command-line values once for the CLI (``prefix="--"``) and the plugin
+    (``prefix="--ckpt-"``): errors name the option as the user spelled it.  Nothing is
+    imported here: neither the targets (see :func:`probe`) nor the checks."""
     from ckpt_conformance.options import validate_report_path
     from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, parse_name
 
@@ -468,4 +495,10 @@ def build_run(
     if not named:
         named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
     targets = [Target(parse_name(name), kind, None) for name, kind in named]
-    return KitRun(targets, timeout=seconds, distributed=distributed, xfails=xfails, keyword=keyword)
+    json_path = next((path for name, path in report_paths if name.endswith("json")), None)
+    return RunSpec(targets, seconds, xfails, distributed, keyword, json_path)
+
+
+def build_run(**values: Any) -> KitRun:
+    """:func:`validate_inputs`, then the run itself."""
+    return validate_inputs(**values).build()

@@ -182,3 +182,18 @@ def test_blocked_checks_name_their_prerequisite():
 def test_unknown_check_id_is_rejected():
     with pytest.raises(ValueError, match="unknown check id"):
         ckpt_conformance.check_hook(broken_hooks.OnlyTrueStops, checks=["no-such-check"])
+
+
+def test_a_plain_pytest_run_does_not_load_the_kit(pytester):
+    """Installed, the plugin costs other projects' test runs nothing: no checks, no NumPy."""
+    pytester.makepyfile(
+        test_other="""
+        import sys
+
+        def test_nothing_of_the_kit_loaded():
+            assert "ckpt_conformance.checks.stop" not in sys.modules
+            assert "numpy" not in sys.modules and "tensorflow" not in sys.modules
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_other.py")
+    result.assert_outcomes(passed=1)
