@@ -158,19 +158,19 @@ def raise_for_pytest(result: CheckResult) -> None:
 
 
 class _SharedRun:
-    """The one run behind a parametrization: created at its first case, closed at exit."""
+    """The one run behind a parametrization: its workers start at the first case that
+    needs them and are closed at exit."""
 
-    def __init__(self, make: Callable[[], KitRun]) -> None:
-        self._make = make
-        self.run: KitRun | None = None
+    def __init__(self, run: KitRun) -> None:
+        self.run = run
+        self._closing = False
 
     def case(self, factory: Callable[..., Any], check: Check) -> CheckResult:
-        if self.run is None:
-            self.run = self._make()
+        if not self._closing:
             atexit.register(self.run.close)
-        run = self.run
-        target = next(t for t in run.targets if t.factory is factory)
-        return run.run_case(Case(target, check))
+            self._closing = True
+        target = next(t for t in self.run.targets if t.factory is factory)
+        return self.run.run_case(Case(target, check))
 
 
 class BoundCheck:
@@ -198,26 +198,18 @@ def _parametrize(
 ) -> Any:
     import pytest
 
-    factories = list(factories)
-    # Validate now (bad input fails at collection, in one line), run lazily.
-    _new_run(kind, factories, timeout, expected_failed_checks, None, distributed, isolate)
-    shared = _SharedRun(
-        lambda: _new_run(
-            kind, factories, timeout, expected_failed_checks, None, distributed, isolate
+    # Validated now (bad input fails at collection, in one line); nothing runs yet.
+    run = _new_run(kind, factories, timeout, expected_failed_checks, None, distributed, isolate)
+    shared = _SharedRun(run)
+    params = [
+        pytest.param(
+            case.target.factory,
+            BoundCheck(case.check, shared),
+            id=case.id,
+            marks=[pytest.mark.ckpt_clause(*case.check.clauses)],
         )
-    )
-    params = []
-    for factory in factories:
-        target = target_from_object(factory, kind)
-        for check in all_checks(kind, distributed):
-            params.append(
-                pytest.param(
-                    factory,
-                    BoundCheck(check, shared),
-                    id=f"{target.name}::{check.id}",
-                    marks=[pytest.mark.ckpt_clause(*check.clauses)],
-                )
-            )
+        for case in run.all_cases
+    ]
     return pytest.mark.parametrize(f"{kind}, check", params)
 
 

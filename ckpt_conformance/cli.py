@@ -22,14 +22,6 @@ from ckpt_conformance.options import (
 )
 from ckpt_conformance.outcomes import ExitCode, Outcome
 
-EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING_RAN = (
-    ExitCode.OK,
-    ExitCode.NOT_CONFORMANT,
-    ExitCode.USAGE,
-    ExitCode.KIT_ERROR,
-    ExitCode.NOTHING_SELECTED,
-)
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, documented exit code
@@ -134,7 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(list_checks_text())
         return ExitCode.OK
     from ckpt_conformance.session import probe
-    from ckpt_conformance.xfail import XfailFileError
 
     try:
         run = _build_run(args)
@@ -148,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run.interrupt()
             run.close()
             raise
-    except (UsageError, XfailFileError) as exc:
+    except UsageError as exc:  # bad options, targets, report paths, xfail files
         print(f"ckpt-conformance: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     return _execute(run, args)

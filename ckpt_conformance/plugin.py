@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, option
-from ckpt_conformance.outcomes import ExitCode, RunStatus
+from ckpt_conformance.outcomes import ExitCode
 
 PROPERTY = "ckpt_conformance_result"
 kit_key = pytest.StashKey[Any]()
@@ -176,9 +176,8 @@ class KitReporter:
                 self.received.append(value)
 
     def _aggregate(self, exitstatus: int) -> Any:
-        from ckpt_conformance.report import RunReport
         from ckpt_conformance.runner import CheckResult, ImplementationResult
-        from ckpt_conformance.session import verdict_of
+        from ckpt_conformance.session import summarize
 
         if not self.received:
             return None
@@ -186,30 +185,13 @@ class KitReporter:
         results = {t.name: ImplementationResult(t.name, t.kind) for t in run.targets}
         for item in self.received:
             results[item["target"]].checks.append(CheckResult.from_dict(item["result"]))
-        totals = {t.name: 0 for t in run.targets}
-        for case in run.all_cases:
-            totals[case.target.name] += 1
-        shown = []
-        for name, result in results.items():
-            if result.checks:
-                result.complete = len(result.checks) == totals[name]
-                shown.append(result)
-        ran = sum(len(r.checks) for r in shown)
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
-            status = RunStatus.INTERRUPTED
-        elif any(r.kit_errors for r in shown):
-            status = RunStatus.CRASHED
-        elif ran < len(run.all_cases):
-            status = RunStatus.PARTIAL
-        else:
-            status = RunStatus.COMPLETE
-        return RunReport(
-            status,
+        shown = [r for r in results.values() if r.checks]
+        return summarize(
             shown,
-            [verdict_of(r, status) for r in shown],
-            ran,
-            len(run.all_cases),
-            list(run.warnings),
+            run.all_cases,
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            selected=sum(len(r.checks) for r in shown),
+            warnings=run.warnings,
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

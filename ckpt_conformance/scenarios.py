@@ -39,7 +39,7 @@ from ckpt_conformance.scenario import (
     TrainingError,
 )
 from ckpt_conformance.trace import Event, Trace
-from ckpt_conformance.workspace import PREFIX, remove_tree, teardown
+from ckpt_conformance.workspace import PREFIX, remove_at_exit, teardown
 
 # --------------------------------------------------------------------------- clock
 
@@ -435,14 +435,7 @@ def run_scenario(
             outcome.events = list(recorder.events)
             outcome.stack, outcome.hung_origin = thread_stack(worker)
             _active.update(clock=None, recorder=None)  # the hung thread's is abandoned
-            remove_tree_at_exit(workdir)
+            remove_at_exit(workdir)
             return outcome
     teardown(workdir)
     return outcome
-
-
-def remove_tree_at_exit(path: str) -> None:
-    """Leave ``path`` to the end of the process: a hung thread may still be using it."""
-    import atexit
-
-    atexit.register(remove_tree, path)

@@ -10,6 +10,7 @@ outside the run, so two runs never see each other's state.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -368,40 +369,25 @@ class KitRun:
 
     def implementation_results(self) -> list[ImplementationResult]:
         """Results in target order, each marked complete if all its checks ran."""
-        out = []
-        for target in self.targets:
-            result = self.results[target.name]
-            total = sum(1 for c in self.all_cases if c.target is target)
-            result.complete = len(result.checks) == total
-            out.append(result)
-        return out
+        return list(self.report().implementations)
 
     @property
     def status(self) -> RunStatus:
-        results = self.implementation_results()
-        if any(r.kit_errors for r in results):
-            return RunStatus.CRASHED
-        ran = sum(len(r.checks) for r in results)
-        if self.interrupted and ran < len(self.selected):
-            return RunStatus.INTERRUPTED
-        if ran < len(self.all_cases):
-            return RunStatus.PARTIAL
-        return RunStatus.COMPLETE
+        return self.report().status
 
     def verdict(self, result: ImplementationResult) -> Verdict:
         return verdict_of(result, self.status)
 
     def report(self) -> RunReport:
         """What the terminal and the reports say about this run."""
-        results = self.implementation_results()
-        status = self.status
-        return RunReport(
-            status,
+        results = [self.results[t.name] for t in self.targets]
+        ran = sum(len(r.checks) for r in results)
+        return summarize(
             results,
-            [verdict_of(r, status) for r in results],
-            len(self.selected),
-            len(self.all_cases),
-            list(self.warnings),
+            self.all_cases,
+            interrupted=self.interrupted and ran < len(self.selected),
+            selected=len(self.selected),
+            warnings=self.warnings,
         )
 
     def exit_code(self) -> ExitCode:
@@ -411,6 +397,39 @@ class KitRun:
         if any(not r.conformant for r in self.implementation_results()):
             return ExitCode.NOT_CONFORMANT
         return ExitCode.OK
+
+
+def summarize(
+    results: Sequence[ImplementationResult],
+    cases: Sequence[Case],
+    *,
+    interrupted: bool,
+    selected: int,
+    warnings: Sequence[str] = (),
+) -> RunReport:
+    """The report of ``results`` out of the run's ``cases``: each result marked complete
+    if all its checks ran, the run's status, each verdict.  KitRun and the pytest
+    plugin (which receives results in test reports) both report through this."""
+    totals = Counter(case.target.name for case in cases)
+    for result in results:
+        result.complete = len(result.checks) == totals[result.target]
+    ran = sum(len(r.checks) for r in results)
+    if any(r.kit_errors for r in results):
+        status = RunStatus.CRASHED
+    elif interrupted:
+        status = RunStatus.INTERRUPTED
+    elif ran < len(cases):
+        status = RunStatus.PARTIAL
+    else:
+        status = RunStatus.COMPLETE
+    return RunReport(
+        status,
+        list(results),
+        [verdict_of(r, status) for r in results],
+        selected,
+        len(cases),
+        list(warnings),
+    )
 
 
 def verdict_of(result: ImplementationResult, status: RunStatus) -> Verdict:

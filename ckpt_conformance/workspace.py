@@ -56,8 +56,13 @@ def remove_tree(path: str, attempts: int = 5, pause: float = 0.02) -> bool:
         if not os.path.lexists(graveyard):
             return True
         time.sleep(pause)
-    _leftovers.append(graveyard)
+    remove_at_exit(graveyard)
     return False
+
+
+def remove_at_exit(path: str) -> None:
+    """Leave ``path`` to the end of the process (a hung thread may still be using it)."""
+    _leftovers.append(path)
 
 
 @contextlib.contextmanager
