@@ -100,7 +100,10 @@ def lifecycle_violations(events: Sequence[Event], listeners: Sequence[str]) -> l
         states[name] = new
 
     for index, event in enumerate(events):
-        if event.kind == "write":
+        if event.kind == "session":  # a new monitored session: listeners start afresh
+            states = dict.fromkeys(listeners, State.NEW)
+            saving_step = dict.fromkeys(listeners)
+        elif event.kind == "write":
             for name in listeners:
                 step_to(index, name, event)
         elif event.kind in ("begin", "before_save", "after_save", "end") and event.who in states:
@@ -112,11 +115,13 @@ def expected_trace(scenario: Scenario) -> Trace:
     """The trace a conformant hook yields for ``scenario`` (acts excluded).
 
     Mirrors, clause by clause, what the kit's runner records: listener calls,
-    writes, runs, ``created``/``stopped``/``close`` and a final ``error``.
+    writes, runs, ``created``/``stopped``/``close`` and a final ``error``; a later
+    monitored session in the same directory starts with a ``session`` event.
     """
     plans = scenario.listeners
     names = [p.name for p in plans]
     out: Trace = []
+    clock = 0.0
 
     def error(exc_type: type[BaseException]) -> Trace:
         out.append(Event("error", info={"type": exc_type.__name__}))
@@ -137,44 +142,61 @@ def expected_trace(scenario: Scenario) -> Trace:
             stop = stop or bool(plans[i].returns.get(step))  # STOP-2, STOP-3
         return stop
 
-    for i, name in enumerate(names):  # CONS-3 aside, LIFE-1
-        out.append(Event("begin", name))
-        if plans[i].raises_at("begin", None):
-            return error(PlannedListenerError)
+    def session(step: int) -> int | None:
+        """One monitored session from ``step``; the step it saved last, or None on error."""
+        nonlocal clock
+        for i, name in enumerate(names):  # CONS-3 aside, LIFE-1
+            out.append(Event("begin", name))
+            if plans[i].raises_at("begin", None):
+                error(PlannedListenerError)
+                return None
+        if save(step) is None:  # SAVE-1, RES-1; STOP-4: its stop request is ignored
+            error(PlannedListenerError)
+            return None
+        last_step, last_time = step, clock
+        out.append(Event("created"))
 
-    step = scenario.start_step
-    clock = 0.0
-    if save(step) is None:  # SAVE-1, RES-1; STOP-4: its stop request is ignored
-        return error(PlannedListenerError)
-    last_step, last_time = step, clock
-    out.append(Event("created"))
+        for run in range(scenario.runs):
+            if run == scenario.training_raises_at_run:
+                error(TrainingError)  # END-4: no end(), no final save
+                return None
+            clock += scenario.seconds_per_run
+            step += scenario.increment_at(run)
+            out.append(Event("run", step=step))
+            if scenario.save_secs is not None:  # SCHED-2
+                due = clock >= last_time + scenario.save_secs and step != last_step
+            else:  # SCHED-1, SCHED-3
+                due = step >= last_step + scenario.save_steps
+            if due:
+                last_step, last_time = step, clock
+                stop = save(step)
+                if stop is None:
+                    error(PlannedListenerError)
+                    return None
+                if stop:  # STOP-1
+                    out.append(Event("stopped"))
+                    break
+        out.append(Event("close"))
 
-    for run in range(scenario.runs):
-        if run == scenario.training_raises_at_run:
-            return error(TrainingError)  # END-4: no end(), no final save
-        clock += scenario.seconds_per_run
-        step += scenario.increment
-        out.append(Event("run", step=step))
-        if scenario.save_secs is not None:  # SCHED-2
-            due = clock >= last_time + scenario.save_secs and step != last_step
-        else:  # SCHED-1, SCHED-3
-            due = step >= last_step + scenario.save_steps
-        if due:
-            last_step, last_time = step, clock
-            stop = save(step)
-            if stop is None:
-                return error(PlannedListenerError)
-            if stop:  # STOP-1
-                out.append(Event("stopped"))
-                break
-    out.append(Event("close"))
+        if step != last_step:  # END-1, SCHED-4; END-3
+            if save(step) is None:
+                error(PlannedListenerError)
+                return None
+            last_step = step
+        for i, name in enumerate(names):  # END-2
+            out.append(Event("end", name, step))
+            if plans[i].raises_at("end", step):
+                error(PlannedListenerError)
+                return None
+        return last_step
 
-    if step != last_step and save(step) is None:  # END-1, SCHED-4; END-3
-        return error(PlannedListenerError)
-    for i, name in enumerate(names):  # END-2
-        out.append(Event("end", name, step))
-        if plans[i].raises_at("end", step):
-            return error(PlannedListenerError)
+    step: int | None = scenario.start_step
+    for index in range(scenario.sessions):
+        if index:  # the next session restores the previous one's last checkpoint
+            out.append(Event("session", step=step))
+        step = session(step)
+        if step is None:
+            break
     return out
 
 

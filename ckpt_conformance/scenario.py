@@ -54,10 +54,21 @@ class Scenario:
     listeners: tuple[ListenerPlan, ...] = (ListenerPlan("a"), ListenerPlan("b"))
     training_raises_at_run: int | None = None
     clock_start: float = 0.0  # seconds past a whole second when the session starts
+    #: Per-run step increments, cycled (stalls are 0s, jumps large); empty: ``increment``.
+    increments: tuple[int, ...] = ()
+    #: Monitored sessions run one after the other in the same checkpoint directory; each
+    #: later one restores the checkpoint the previous one left, with a new hook.
+    sessions: int = 1
 
     @property
     def start_step(self) -> int:
         return self.resume_from or 0
+
+    def increment_at(self, run: int) -> int:
+        """How far the global step moves in run ``run`` (0-based, counted per session)."""
+        if self.increments:
+            return self.increments[run % len(self.increments)]
+        return self.increment
 
     def hook_kwargs(self) -> dict[str, Any]:
         if self.save_secs is not None:

@@ -45,6 +45,7 @@ from ckpt_conformance.workspace import PREFIX, remove_at_exit, teardown
 
 
 _local = threading.local()
+_real_monotonic = time.monotonic  # the kit's own deadlines, never the controlled clock
 _START_TIME = 1_700_000_000.0
 _instrument_lock = threading.Lock()
 
@@ -108,6 +109,8 @@ def instrumented() -> Iterator[None]:
 
         def recording_save(self: Any, sess: Any, save_path: str, *args: Any, **kwargs: Any):
             recorder = _current("recorder")
+            if recorder is not None:
+                recorder.release_held()
             path = real_save(self, sess, save_path, *args, **kwargs)
             if recorder is not None:
                 match = re.search(r"-(\d+)$", str(path or ""))
@@ -132,14 +135,30 @@ def instrumented() -> Iterator[None]:
 # ------------------------------------------------------------------------- recording
 
 
+#: How long a checkpoint write is held back for threads the listener under test started
+#: in ``before_save()``: long enough for any thread that acts "soon" to act first.
+HOLD_SECONDS = 2.0
+
+
 class Recorder:
-    """Collects the events of one scenario (one thread writes to it)."""
+    """Collects the events of one scenario (list appends: safe from any thread)."""
 
     def __init__(self) -> None:
         self.events: Trace = []
+        #: Threads the listener under test started in its ``before_save()``: the next
+        #: write waits for them, so an action they take "once the write is surely done"
+        #: happens before the write, every time, and LSN-1 sees it (deterministic).
+        self.hold_for: list[threading.Thread] = []
 
     def add(self, event: Event) -> None:
         self.events.append(event)
+
+    def release_held(self) -> None:
+        """Let the threads started in ``before_save()`` run (bounded), before a write."""
+        deadline = _real_monotonic() + HOLD_SECONDS
+        threads, self.hold_for = self.hold_for, []
+        for thread in threads:
+            thread.join(max(0.0, deadline - _real_monotonic()))
 
 
 def _as_int(value: Any) -> int | None:
@@ -229,7 +248,11 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
 
         def before_save(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("before_save", TARGET, _as_int(global_step_value)))
-            return inner.before_save(session, global_step_value)
+            running = set(threading.enumerate())
+            try:
+                return inner.before_save(session, global_step_value)
+            finally:
+                recorder.hold_for += [t for t in threading.enumerate() if t not in running]
 
         def after_save(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("after_save", TARGET, _as_int(global_step_value)))
@@ -278,13 +301,18 @@ class _Env:
 
 
 def _build_graph(increment: int) -> tuple[Any, Any, Any]:
+    """The global step, a train op, and the op advancing the step (by ``increment``
+    unless another amount is fed to its ``increment`` input)."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
     global_step = v1.train.get_or_create_global_step()
     weight = v1.get_variable("w", initializer=0.0, use_resource=True)
     train_op = weight.assign_add(1.0)
-    advance = v1.assign_add(global_step, increment)
+    amount = v1.placeholder_with_default(
+        tf.constant(increment, dtype=global_step.dtype), shape=[], name="increment"
+    )
+    advance = v1.assign_add(global_step, amount)
     return global_step, train_op, advance
 
 
@@ -304,21 +332,25 @@ def _prepare_resume(checkpoint_dir: str, step: int) -> None:
 
 
 def _stepper_hook(
-    advance: Any, recorder: Recorder, global_step: Any, clock: Clock, seconds_per_run: float
+    advance: Any, recorder: Recorder, global_step: Any, clock: Clock, scenario: Scenario
 ) -> Any:
     """The kit's first hook: advances the global step after each run, records the run."""
     import tensorflow as tf
 
+    amount = advance.graph.get_tensor_by_name("increment:0")
+
     class Stepper(tf.compat.v1.train.SessionRunHook):
         def after_create_session(self, session: Any, coord: Any) -> None:
-            self._advance = session.make_callable(advance)
+            self._advance = session.make_callable(advance, feed_list=[amount])
             self._read = session.make_callable(global_step)
+            self._runs = 0
 
         def before_run(self, run_context: Any) -> None:
-            clock.advance(seconds_per_run)
+            clock.advance(scenario.seconds_per_run)
 
         def after_run(self, run_context: Any, run_values: Any) -> None:
-            self._advance()
+            self._advance(scenario.increment_at(self._runs))
+            self._runs += 1
             recorder.add(Event("run", step=int(self._read())))
 
     return Stepper()
@@ -338,6 +370,42 @@ class Outcome:
     stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
 
 
+def _run_session(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    listener_factory: Callable[..., Any] | None,
+    recorder: Recorder,
+    checkpoint_dir: str,
+    clock: Clock,
+) -> None:
+    """One monitored session around a new hook; its exceptions propagate."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        global_step, train_op, advance = _build_graph(scenario.increment)
+        env = _Env(checkpoint_dir, global_step)
+        listeners = [
+            _make_target_proxy(listener_factory, recorder)
+            if plan.target
+            else _make_recording_listener(plan, recorder, env)
+            for plan in scenario.listeners
+        ]
+        hook = factory(checkpoint_dir, listeners=listeners, **scenario.hook_kwargs())
+        stepper = _stepper_hook(advance, recorder, global_step, clock, scenario)
+        creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
+        with v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook]) as sess:
+            recorder.add(Event("created"))
+            for run in range(scenario.runs):
+                if run == scenario.training_raises_at_run:
+                    raise TrainingError(f"training raised at run {run}, as planned")
+                sess.run(train_op)
+                if sess.should_stop():
+                    recorder.add(Event("stopped"))
+                    break
+            recorder.add(Event("close"))
+
+
 def _run(
     scenario: Scenario,
     factory: Callable[..., Any],
@@ -348,7 +416,6 @@ def _run(
 ) -> None:
     import tensorflow as tf
 
-    v1 = tf.compat.v1
     checkpoint_dir = os.path.join(workdir, "ckpt")
     os.makedirs(checkpoint_dir, exist_ok=True)
     if scenario.resume_from is not None:
@@ -358,28 +425,12 @@ def _run(
     _local.clock, _local.recorder = clock, recorder
     _active.update(clock=clock, recorder=recorder)
     try:
-        with tf.Graph().as_default():
-            global_step, train_op, advance = _build_graph(scenario.increment)
-            env = _Env(checkpoint_dir, global_step)
-            listeners = [
-                _make_target_proxy(listener_factory, recorder)
-                if plan.target
-                else _make_recording_listener(plan, recorder, env)
-                for plan in scenario.listeners
-            ]
-            hook = factory(checkpoint_dir, listeners=listeners, **scenario.hook_kwargs())
-            stepper = _stepper_hook(advance, recorder, global_step, clock, scenario.seconds_per_run)
-            creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
-            with v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook]) as sess:
-                recorder.add(Event("created"))
-                for run in range(scenario.runs):
-                    if run == scenario.training_raises_at_run:
-                        raise TrainingError(f"training raised at run {run}, as planned")
-                    sess.run(train_op)
-                    if sess.should_stop():
-                        recorder.add(Event("stopped"))
-                        break
-                recorder.add(Event("close"))
+        for index in range(scenario.sessions):
+            if index:  # the next session restores the last checkpoint the previous one left
+                latest = tf.train.latest_checkpoint(checkpoint_dir)
+                step = latest and int(tf.train.load_variable(latest, "global_step"))
+                recorder.add(Event("session", step=step))
+            _run_session(scenario, factory, listener_factory, recorder, checkpoint_dir, clock)
     except BaseException as exc:  # noqa: BLE001 - every exception is an observation
         outcome.error = exc
         recorder.add(Event("error", info={"type": type(exc).__name__, "message": str(exc)}))

@@ -40,6 +40,7 @@ class Subject:
     factory: Callable[..., Any]
     timeout: float = DEFAULT_TIMEOUT
     schedule: Callable[[int], bool] | None = None
+    coverage: str = "default"  # how much of the generated scenario space to cover
     _cache: dict[Scenario, Outcome] = field(default_factory=dict, repr=False)
     hung_in: str | None = None
     hung_check: str | None = None

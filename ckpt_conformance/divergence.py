@@ -1,0 +1,259 @@
+"""Where an observed trace first leaves the model's, and which clause that breaks.
+
+Pure Python, part of the protocol layer.  :func:`first_divergence` finds the first
+event where the observed trace differs from :func:`~ckpt_conformance.model.expected_trace`
+and attributes it with :data:`RULES`, a table read top to bottom: the first rule whose
+test holds names the clause.  The table is data so that a reader can see, and a test
+can enumerate, every way a trace can go wrong.
+
+What the spec leaves open is not a divergence: after a listener raised, the hook may or
+may not call the remaining listeners of the same phase before the exception leaves it
+(non-normative.md), so those calls are dropped from the observed trace first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ckpt_conformance.model import lifecycle_violations
+from ckpt_conformance.scenario import Scenario
+from ckpt_conformance.trace import LISTENER_CALLS, Event
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the scenario, both traces and the first differing index."""
+
+    scenario: Scenario
+    expected: Sequence[Event]
+    observed: Sequence[Event]
+    index: int
+
+    @property
+    def want(self) -> Event | None:
+        return self.expected[self.index] if self.index < len(self.expected) else None
+
+    @property
+    def got(self) -> Event | None:
+        return self.observed[self.index] if self.index < len(self.observed) else None
+
+    def kinds(self) -> tuple[str, str]:
+        return (self.want.kind if self.want else "(end)", self.got.kind if self.got else "(end)")
+
+    @property
+    def phase(self) -> str:
+        """Where in its session the divergence happens: creating, training or ending."""
+        phase = "creating"
+        for e in self.expected[: self.index]:
+            if e.kind == "session":
+                phase = "creating"
+            elif e.kind == "created":
+                phase = "training"
+            elif e.kind == "close":
+                phase = "ending"
+        return phase
+
+    def saved_in_session(self, step: int | None) -> bool:
+        """Whether the observed trace already wrote ``step`` in the current session."""
+        saved: set[int | None] = set()
+        for e in self.observed[: self.index]:
+            if e.kind == "session":
+                saved = set()
+            elif e.kind == "write":
+                saved.add(e.step)
+        return step in saved
+
+    def stop_requested(self) -> bool:
+        """Whether a listener asked to stop at the save just before the divergence."""
+        for e in reversed(self.expected[: self.index]):
+            if e.kind == "after_save":
+                plan = next((p for p in self.scenario.listeners if p.name == e.who), None)
+                if plan is not None and plan.returns.get(e.step):
+                    return True
+            elif e.kind in ("run", "created", "close"):
+                return False
+        return False
+
+    def raised_before_write(self) -> bool:
+        """Whether a listener's planned ``before_save()`` raise precedes this point."""
+        return any(
+            e.kind == "before_save"
+            and any(
+                p.name == e.who and p.raises_at("before_save", e.step)
+                for p in self.scenario.listeners
+            )
+            for e in self.expected[: self.index + 1]
+        )
+
+
+def _save_clause(ctx: Context) -> str:
+    """The clause a save made or missed at the wrong moment breaks, by phase."""
+    if ctx.phase == "creating":
+        return "SAVE-1"
+    if ctx.phase == "ending":
+        return "END-1"
+    got = ctx.got
+    if got is not None and got.kind == "before_save" and ctx.saved_in_session(got.step):
+        return "SCHED-4"
+    if ctx.scenario.save_secs is not None:
+        return "SCHED-2"
+    return "SCHED-1"
+
+
+def _starts_save(event: Event | None) -> bool:
+    return event is not None and event.kind == "before_save"
+
+
+Rule = tuple[str, Callable[[Context], bool], Callable[[Context], str]]
+
+#: (what went wrong, test, clause): the first rule whose test holds attributes the divergence.
+RULES: tuple[Rule, ...] = (
+    (
+        "a checkpoint was written although a before_save() raised",
+        lambda c: c.got is not None and c.got.kind == "write" and c.raised_before_write(),
+        lambda c: "ERR-2",
+    ),
+    (
+        "listeners' end() called before the listener's exception left the hook",
+        lambda c: c.kinds() == ("error", "end")
+        and any(e.kind == "error" for e in c.observed[c.index :]),
+        lambda c: "END-4",
+    ),
+    (
+        "a listener's exception did not leave the hook",
+        lambda c: c.kinds()[0] == "error",
+        lambda c: "ERR-1",
+    ),
+    (
+        "the hook raised where the spec expects no exception",
+        lambda c: c.kinds()[1] == "error",
+        lambda c: {"begin": "LIFE-1", "end": "END-2"}.get(c.kinds()[0]) or _save_clause(c),
+    ),
+    (
+        "no stop although a listener's after_save() asked for one",
+        lambda c: c.kinds()[0] == "stopped",
+        lambda c: "STOP-1",
+    ),
+    (
+        "a listener's after_save() was skipped after another asked to stop",
+        lambda c: c.kinds()[0] == "after_save" and c.stop_requested(),
+        lambda c: "STOP-2",
+    ),
+    (
+        "training stopped although no listener asked to",
+        lambda c: c.kinds()[1] == "stopped",
+        lambda c: "STOP-3",
+    ),
+    (
+        "a save was missed, added or made at another step",
+        lambda c: _starts_save(c.want) or _starts_save(c.got) or "write" in c.kinds(),
+        _save_clause,
+    ),
+    (
+        "a later session started from a checkpoint other than the last one",
+        lambda c: c.kinds()[0] == "session",
+        lambda c: "END-1",
+    ),
+    (
+        "listeners' end() missing after a stop request at the final save",
+        lambda c: c.kinds()[0] == "end" and c.stop_requested(),
+        lambda c: "END-3",
+    ),
+    (
+        "listeners' end() missing, repeated or given another step",
+        lambda c: "end" in c.kinds(),
+        lambda c: "END-2",
+    ),
+    (
+        "a listener method received another step than the save's",
+        lambda c: (
+            c.want is not None
+            and c.got is not None
+            and c.want.kind == c.got.kind
+            and c.want.who == c.got.who
+            and c.want.kind in LISTENER_CALLS
+        ),
+        lambda c: "SAVE-3",
+    ),
+    (
+        "listeners called out of order",
+        lambda c: c.kinds()[0] == "begin" or c.kinds()[1] == "begin",
+        lambda c: "LIFE-1",
+    ),
+    ("anything else in a save", lambda c: True, lambda c: "SAVE-2"),
+)
+
+#: Every clause :data:`RULES` can attribute a divergence to (the check cites them).
+CLAUSES = (
+    "LIFE-1",
+    "LIFE-2",
+    "SAVE-1",
+    "SAVE-2",
+    "SAVE-3",
+    "STOP-1",
+    "STOP-2",
+    "STOP-3",
+    "SCHED-1",
+    "SCHED-2",
+    "SCHED-4",
+    "END-1",
+    "END-2",
+    "END-3",
+    "END-4",
+    "ERR-1",
+    "ERR-2",
+)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first difference between the model's trace and the observed one."""
+
+    index: int
+    clause: str
+    reason: str
+    observed: tuple[Event, ...]  # the observed trace, with the open calls dropped
+
+
+def first_divergence(
+    scenario: Scenario, expected: Sequence[Event], observed: Sequence[Event]
+) -> Divergence | None:
+    """The first divergence of ``observed`` from ``expected``, attributed; None if equal."""
+    names = [p.name for p in scenario.listeners]
+    seen = tuple(drop_open_calls(scenario, observed))
+    index = next(
+        (i for i, (a, b) in enumerate(zip(expected, seen, strict=False)) if a != b),
+        min(len(expected), len(seen)),
+    )
+    if index == len(expected) == len(seen):
+        return None
+    failed = index < len(expected) and expected[index].kind == "error"
+    for violation in lifecycle_violations(seen, names)[:1]:
+        if violation.index <= index and not failed:  # an exception that went missing: RULES
+            reason = (
+                f"{violation.event} is not allowed for listener {violation.listener!r} "
+                f"in state {violation.state.value!r}"
+            )
+            return Divergence(violation.index, violation.clause, reason, seen)
+    ctx = Context(scenario, expected, seen, index)
+    for reason, test, clause in RULES:
+        if test(ctx):
+            return Divergence(index, clause(ctx), reason, seen)
+    raise AssertionError("RULES ends with a catch-all")  # pragma: no cover
+
+
+def drop_open_calls(scenario: Scenario, events: Sequence[Event]) -> list[Event]:
+    """``events`` without the calls the spec leaves open: after a listener's planned
+    raise, the other listeners' calls of the same method at the same step."""
+    out: list[Event] = []
+    raised: tuple[str, int | None] | None = None
+    for e in events:
+        if raised is not None and e.kind in LISTENER_CALLS and (e.kind, e.step) == raised:
+            continue
+        raised = None
+        out.append(e)
+        plan = next((p for p in scenario.listeners if p.name == e.who), None)
+        if e.kind in LISTENER_CALLS and plan is not None and plan.raises_at(e.kind, e.step):
+            raised = (e.kind, e.step)
+    return out
