@@ -58,6 +58,7 @@ def _new_run(
     checks: Iterable[str] | None,
     distributed: bool,
     isolate: bool | None,
+    thorough: bool = False,
 ) -> KitRun:
     validate_timeout(timeout, "timeout")
     targets = [target_from_object(f, kind) for f in factories]
@@ -66,6 +67,7 @@ def _new_run(
         targets,
         timeout=timeout,
         distributed=distributed,
+        thorough=thorough,
         isolate=isolate,
         xfails=_xfails(expected_failed_checks, by_name),
         checks=checks,
@@ -96,9 +98,12 @@ def check_hook(
     checks: Iterable[str] | None = None,
     distributed: bool = False,
     isolate: bool | None = None,
+    thorough: bool = False,
 ) -> ImplementationResult:
     """Run the hook checks on ``factory``; never raises for a non-conformant hook.
 
+    ``thorough=True`` makes the model-based checks cover every pair of scenario
+    dimensions (about four times the default's scenarios: nightly CI).
     ``distributed=True`` adds the opt-in group run on a local cluster (spec DIST-*);
     the factory must then be importable by its ``module:qualname``.  Bad input
     (a timeout, an unknown check id, an xfail entry matching no check) raises
@@ -112,6 +117,7 @@ def check_hook(
         checks=checks,
         distributed=distributed,
         isolate=isolate,
+        thorough=thorough,
     )
 
 
@@ -122,6 +128,7 @@ def check_listener(
     expected_failed_checks: ExpectedFailures = None,
     checks: Iterable[str] | None = None,
     isolate: bool | None = None,
+    thorough: bool = False,
 ) -> ImplementationResult:
     """Run the listener checks on ``factory`` (driven by the reference hook)."""
     return _check(
@@ -132,6 +139,7 @@ def check_listener(
         checks=checks,
         distributed=False,
         isolate=isolate,
+        thorough=thorough,
     )
 
 

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", default=DEFAULT_TIMEOUT, metavar="SECONDS", help=option("timeout").help
     )
+    parser.add_argument("--thorough", action="store_true", help=option("thorough").help)
     parser.add_argument("--distributed", action="store_true", help=option("distributed").help)
     parser.add_argument(
         "-k",
@@ -109,6 +110,7 @@ def _build_run(args: argparse.Namespace) -> Any:
         report_paths=[("--json", args.json), ("--junitxml", args.junitxml)],
         distributed=args.distributed,
         keyword=args.keyword,
+        thorough=args.thorough,
     )
 
 

@@ -64,6 +64,10 @@ class Context:
                 saved.add(e.step)
         return step in saved
 
+    def written_next(self) -> int | None:
+        """The step of the next observed write at or after the divergence."""
+        return next((e.step for e in self.observed[self.index :] if e.kind == "write"), None)
+
     def stop_requested(self) -> bool:
         """Whether a listener asked to stop at the save just before the divergence."""
         for e in reversed(self.expected[: self.index]):
@@ -116,8 +120,9 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "listeners' end() called before the listener's exception left the hook",
-        lambda c: c.kinds() == ("error", "end")
-        and any(e.kind == "error" for e in c.observed[c.index :]),
+        lambda c: (
+            c.kinds() == ("error", "end") and any(e.kind == "error" for e in c.observed[c.index :])
+        ),
         lambda c: "END-4",
     ),
     (
@@ -144,6 +149,18 @@ RULES: tuple[Rule, ...] = (
         "training stopped although no listener asked to",
         lambda c: c.kinds()[1] == "stopped",
         lambda c: "STOP-3",
+    ),
+    (
+        "a listener method received another step than the save's",
+        lambda c: (
+            c.want is not None
+            and c.got is not None
+            and c.want.kind == c.got.kind
+            and c.want.who == c.got.who
+            and c.want.kind in LISTENER_CALLS
+            and c.written_next() == c.want.step
+        ),
+        lambda c: "SAVE-3",
     ),
     (
         "a save was missed, added or made at another step",

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ckpt_conformance.model import expected_trace
-from ckpt_conformance.scenario import ListenerPlan, Scenario
+from ckpt_conformance.scenario import TARGET, ListenerPlan, Scenario
 
 #: Each dimension and the values it takes.  Clock values are multiples of 1/4 second,
 #: exact in binary floating point, so the model's arithmetic equals any hook's.
@@ -37,8 +37,11 @@ DIMENSIONS: Mapping[str, tuple[Any, ...]] = {
     "interval": (1, 2, 3, 5),  # save_steps, or save_secs from _SECONDS
     "seconds_per_run": (0.0, 0.75, 1.0, 2.5, 4.0),
     "clock_start": (0.0, 0.5),
-    "steps": ((1,), (2,), (0,), (1, 0, 0, 2), (7,), (3, 0)),  # stalls (0) and jumps (7)
-    "start": (None, 5, 300),  # restore from a checkpoint at this step (300 > 256)
+    # stalls (0), right after a save too, and jumps (7)
+    "steps": ((1,), (2,), (0,), (1, 0, 0, 2), (0, 0, 1), (7,), (3, 0)),
+    # restore from a checkpoint at this step: above 256 (small-int caching) and 2**24
+    # (exact in float32 no more)
+    "start": (None, 5, 300, 2**24 - 2),
     "sessions": (1, 2),
     "runs": (0, 1, 3, 5, 8),
     "listeners": (1, 2, 3),
@@ -68,6 +71,9 @@ MODES: Mapping[str, tuple[str, ...] | None] = {
     "thorough": None,  # every pair of every two dimensions
 }
 _SEED = 20261128
+_ATTEMPTS = 512
+#: Pairs that cannot interact by definition, never targets: the clock under save_steps.
+_INERT = {(("schedule", "steps"), "seconds_per_run"), (("schedule", "steps"), "clock_start")}
 _NAMES = ("a", "b", "c")
 
 
@@ -84,8 +90,9 @@ def _value(value: Any) -> Any:
     return value
 
 
-def realize(choice: Mapping[str, Any], index: int = 0) -> Scenario:
-    """The scenario a choice of one value per dimension describes.
+def realize(choice: Mapping[str, Any], index: int = 0, target: bool = False) -> Scenario:
+    """The scenario a choice of one value per dimension describes (with the listener
+    under test in the second slot if ``target``).
 
     A second session is only run when no stop or error is planned: a stop planned at a
     step would also apply at the next session's creation save at that step, a SHOULD
@@ -127,6 +134,9 @@ def realize(choice: Mapping[str, Any], index: int = 0) -> Scenario:
             step = saves.get(where) or saves.get("run") or saves["creation"]
             raises_in = (method, step)
     plans[planned] = ListenerPlan(plans[planned].name, returns=returns, raises_in=raises_in)
+    if target:
+        plans.insert(1, ListenerPlan(TARGET, target=True))
+        base = dataclasses.replace(base, name=f"generated, listener under test #{index}")
     return dataclasses.replace(base, listeners=tuple(plans))
 
 
@@ -149,44 +159,74 @@ def _saves_of(scenario: Scenario) -> dict[str, Any]:
     return saves
 
 
+#: The dimensions the listener space holds fixed.
+_LISTENER_FIXED: Mapping[str, tuple[Any, ...]] = {"error": (None,), "sessions": (1,)}
+
+
+def covering_scenarios(
+    mode: str = "default", seed: int = _SEED, kind: str = "hook"
+) -> tuple[Scenario, ...]:
+    """The covering set of ``mode`` for a hook, or for a listener under test."""
+    return _cover(mode, seed, kind)[0]
+
+
+def infeasible_targets(mode: str = "default", kind: str = "hook") -> tuple[tuple, ...]:
+    """The values and pairs no scenario of the space can exercise (dropped from cover)."""
+    return _cover(mode, _SEED, kind)[1]
+
+
 @functools.cache
-def covering_scenarios(mode: str = "default", seed: int = _SEED) -> tuple[Scenario, ...]:
+def _cover(mode: str, seed: int, kind: str) -> tuple[tuple[Scenario, ...], tuple[tuple, ...]]:
     """Scenarios exercising every value of every dimension and the pairs ``mode`` asks for.
 
     Greedy covering (AETG-style): among 64 random candidate choices that include the
-    first uncovered target, keep the one that exercises the most uncovered values or
-    pairs.  A value counts only where the model's trace shows it at work (a falsy
-    return at a save after a run, an error at the kind of save it names, a stall
-    within the runs made...); a target no candidate exercises is dropped as
-    infeasible (e.g. a step pattern with no runs).  The candidates come from
-    ``random.Random(seed)``: the result is a constant.
+    first uncovered target, keep the one that exercises it and the most other
+    uncovered values or pairs.  A value counts only where the model's trace shows it
+    at work (a falsy return at a save after a run, an error at the kind of save it
+    names, a stall that spans a due time...); a target that none of
+    :data:`_ATTEMPTS` candidates exercises is dropped as infeasible (e.g. a frozen
+    step under save_secs).  The candidates come from ``random.Random(seed)``: the
+    result is a constant.
     """
     if mode not in MODES:
         raise ValueError(f"unknown coverage mode {mode!r}; expected one of {tuple(MODES)}")
     rng = random.Random(seed)
-    names = list(DIMENSIONS)
+    space = dict(DIMENSIONS, **(_LISTENER_FIXED if kind == "listener" else {}))
+    names = list(space)
     # An ordered "set" (a dict): the order, hence the result, never depends on hashing.
-    uncovered = dict.fromkeys(_targets(mode, names))
+    uncovered = dict.fromkeys(_targets(space, mode, names))
     chosen: list[Scenario] = []
+    infeasible: list[tuple] = []
     while uncovered:
         first = next(iter(uncovered))
         best: tuple[int, Scenario, list[tuple]] | None = None
-        for _ in range(64):
-            choice = {name: rng.choice(DIMENSIONS[name]) for name in names}
+        for attempt in range(_ATTEMPTS):
+            if attempt >= 64 and best is not None and first in best[2]:
+                break  # 64 candidates, or more until one exercises the first target
+            choice = {name: rng.choice(space[name]) for name in names}
             choice.update(dict(first))
-            scenario = realize(choice, len(chosen))
+            scenario = realize(choice, len(chosen), target=kind == "listener")
             covered = [t for t in _covered(choice, scenario, mode, names) if t in uncovered]
-            if best is None or len(covered) > best[0]:
+            score = (first in covered, len(covered))  # the first target before any gain
+            if best is None or score > (first in best[2], best[0]):
                 best = (len(covered), scenario, covered)
         assert best is not None
         gain, scenario, covered = best
         if first not in covered:
             uncovered.pop(first)  # infeasible: no candidate exercises it
+            infeasible.append(first)
         for target in covered:
             uncovered.pop(target, None)
         if gain:
             chosen.append(scenario)
-    return tuple(chosen)
+    return tuple(chosen), tuple(infeasible)
+
+
+def listener_scenarios(mode: str = "default") -> tuple[Scenario, ...]:
+    """The generated scenarios a listener under test joins (in the second slot): the
+    same space without listener errors or a second session, since the listener checks
+    judge a listener on normally ended sessions, one listener instance each."""
+    return covering_scenarios(mode, kind="listener")
 
 
 def _pairs(mode: str, names: list[str]) -> Iterator[tuple[str, str]]:
@@ -197,13 +237,16 @@ def _pairs(mode: str, names: list[str]) -> Iterator[tuple[str, str]]:
             yield first, second
 
 
-def _targets(mode: str, names: list[str]) -> Iterator[tuple[tuple[str, Any], ...]]:
+def _targets(
+    space: Mapping[str, tuple[Any, ...]], mode: str, names: list[str]
+) -> Iterator[tuple[tuple[str, Any], ...]]:
     for name in names:
-        for value in DIMENSIONS[name]:
+        for value in space[name]:
             yield ((name, value),)
     for first, second in _pairs(mode, names):
-        for a, b in itertools.product(DIMENSIONS[first], DIMENSIONS[second]):
-            yield ((first, a), (second, b))
+        for a, b in itertools.product(space[first], space[second]):
+            if ((first, a), second) not in _INERT:
+                yield ((first, a), (second, b))
 
 
 def _covered(
@@ -237,7 +280,8 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
     run_saves = any(
         p == "run" and e.kind == "after_save" and (e.who, e.step) in falsy_at for p, e in phases
     )
-    ran = scenario.runs > 0
+    runs_done = sum(e.kind == "run" for _, e in phases)  # an error may end training early
+    ran = runs_done > 0
     by_secs = scenario.save_secs is not None
     stop_works = False
     if choice["stop"] == "run":
@@ -256,12 +300,18 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
             and (where is None or p == where)
             for p, e in phases
         )
+    # Under save_secs a value is at work only once the clock has reached a save.
+    clock_moves = not by_secs or runs_done * scenario.seconds_per_run >= (scenario.save_secs or 0)
     return {
         "schedule": True,
-        "interval": ran,
-        "seconds_per_run": ran and by_secs,
-        "clock_start": ran and by_secs,
-        "steps": scenario.runs >= len(choice["steps"]) + 1,
+        "interval": ran and clock_moves,
+        "seconds_per_run": ran and by_secs,  # 0.0: time stands still, nothing is due
+        "clock_start": ran and by_secs and clock_moves,
+        "steps": runs_done >= len(choice["steps"]) + 1
+        and clock_moves
+        and (
+            not by_secs or 0 not in choice["steps"] or _stall_spans_a_due_time(scenario, runs_done)
+        ),
         "start": True,
         "sessions": choice["sessions"] == 1 or any(e.kind == "session" for _, e in phases),
         "runs": True,
@@ -272,6 +322,27 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
         "error": error_works,
         "planned_on": True,
     }
+
+
+def _stall_spans_a_due_time(scenario: Scenario, runs: int) -> bool:
+    """Under save_secs: whether the interval runs out while the step still equals the
+    last saved one, and the step then moves less than an interval later, so the save
+    is due at once (what a stall must do to matter, SCHED-2)."""
+    assert scenario.save_secs is not None
+    clock, step = 0.0, scenario.start_step
+    last_step, last_time = step, clock
+    blocked_at: float | None = None
+    for run in range(runs):
+        clock += scenario.seconds_per_run
+        step += scenario.increment_at(run)
+        if clock >= last_time + scenario.save_secs:
+            if step == last_step:
+                blocked_at = clock if blocked_at is None else blocked_at
+                continue
+            if blocked_at is not None and clock - blocked_at < scenario.save_secs:
+                return True
+            last_step, last_time, blocked_at = step, clock, None
+    return False
 
 
 def _stopping(scenario: Scenario) -> set[str]:
@@ -302,7 +373,7 @@ def dimensions_of(scenario: Scenario) -> dict[str, str]:
         "restore": "yes" if scenario.resume_from is not None else "no",
         "sessions": str(scenario.sessions),
         "listeners": str(len(plans)),
-        "stop requests": "yes" if any(p.returns for p in plans) else "no",
+        "stop requests": "yes" if any(v for p in plans for v in p.returns.values()) else "no",
         "listener errors": ", ".join(sorted({p.raises_in[0] for p in plans if p.raises_in}))
         or "none",
         "training errors": "yes" if scenario.training_raises_at_run is not None else "no",
@@ -312,7 +383,7 @@ def dimensions_of(scenario: Scenario) -> dict[str, str]:
 
 def as_code(scenario: Scenario) -> str:
     """``scenario`` as Python a user can paste (only the fields that differ from default)."""
-    parts = []
+    parts = [repr(scenario.name)]
     for f in dataclasses.fields(Scenario):
         value = getattr(scenario, f.name)
         if f.name == "name" or value == _default(f):

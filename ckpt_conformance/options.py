@@ -62,6 +62,12 @@ OPTIONS = (
         "SECONDS",
     ),
     Option(
+        "thorough",
+        "cover every pair of scenario dimensions in the model-based checks (nightly CI; "
+        "about four times the default's scenarios)",
+        flag=True,
+    ),
+    Option(
         "distributed",
         "also run the distributed checks (DIST-*) on a local TensorFlow cluster",
         flag=True,

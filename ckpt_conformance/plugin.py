@@ -41,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ckpt-xfail-file", default=None, metavar="PATH", help=option("xfail-file").help
     )
     group.addoption(
+        "--ckpt-thorough", action="store_true", default=False, help=option("thorough").help
+    )
+    group.addoption(
         "--ckpt-distributed", action="store_true", default=False, help=option("distributed").help
     )
     group.addoption("--ckpt-json", default=None, metavar="PATH", help=option("json").help)
@@ -72,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
             xfail_file=config.getoption("--ckpt-xfail-file"),
             report_paths=[("--ckpt-json", config.getoption("--ckpt-json"))],
             distributed=config.getoption("--ckpt-distributed"),
+            thorough=config.getoption("--ckpt-thorough"),
         )
         if (hooks or listeners) and not _is_xdist_worker(config):
             probe(spec.targets)  # named targets fail fast, in one line

@@ -69,7 +69,7 @@ def keyword_filter(expression: str) -> Callable[[Case], bool]:
 class InProcessRunner:
     """Runs a target's checks in this process (``isolate=False``): no crash containment."""
 
-    def __init__(self, target: Target, timeout: float, distributed: bool) -> None:
+    def __init__(self, target: Target, timeout: float, distributed: bool, coverage: str) -> None:
         from ckpt_conformance.subject import Subject
         from ckpt_conformance.targets import load_target
 
@@ -77,7 +77,9 @@ class InProcessRunner:
         if target.factory is None:
             target = load_target(target.name, target.kind)
         assert target.factory is not None
-        self.subject = Subject(target.name, target.kind, target.factory, timeout, target.schedule)
+        self.subject = Subject(
+            target.name, target.kind, target.factory, timeout, target.schedule, coverage
+        )
 
     def run(self, check: Check) -> CheckResult:
         return run_check(self.subject, check)
@@ -91,8 +93,9 @@ class InProcessRunner:
 class IsolatedRunner:
     """Runs a target's checks in its own worker process, observing hangs and crashes."""
 
-    def __init__(self, target: Target, timeout: float, distributed: bool) -> None:
+    def __init__(self, target: Target, timeout: float, distributed: bool, coverage: str) -> None:
         self.target, self.timeout, self.distributed = target, timeout, distributed
+        self.coverage = coverage
         self.worker: WorkerProcess | None = None
         self._loading = False
         self.broken: CheckResult | None = None  # the hang or crash that ended the worker
@@ -108,6 +111,7 @@ class IsolatedRunner:
                     "kind": self.target.kind,
                     "timeout": self.timeout,
                     "distributed": self.distributed,
+                    "coverage": self.coverage,
                 }
             )
             self._loading = True
@@ -198,6 +202,7 @@ class KitRun:
     targets: Sequence[Target]
     timeout: float = DEFAULT_TIMEOUT
     distributed: bool = False
+    thorough: bool = False  # cover every pair of scenario dimensions (ckpt_conformance.generated)
     isolate: bool | None = None  # None: a worker process whenever the target is importable
     xfails: XfailList | Callable[[Target], XfailList] = field(default_factory=XfailList)
     checks: Iterable[str] | None = None  # check ids to select (the API's ``checks=``)
@@ -292,7 +297,8 @@ class KitRun:
                     target.factory is None or importable(target)
                 )
                 kind = IsolatedRunner if isolated else InProcessRunner
-                self._runners[target.name] = kind(target, self.timeout, self.distributed)
+                coverage = "thorough" if self.thorough else "default"
+                self._runners[target.name] = kind(target, self.timeout, self.distributed, coverage)
             return self._runners[target.name]
 
     def run_case(self, case: Case) -> CheckResult:
@@ -473,6 +479,7 @@ class RunSpec:
     distributed: bool = False
     keyword: str | None = None
     json_path: str | None = None
+    thorough: bool = False
     run: KitRun | None = None
 
     def build(self) -> KitRun:
@@ -481,6 +488,7 @@ class RunSpec:
                 self.targets,
                 timeout=self.timeout,
                 distributed=self.distributed,
+                thorough=self.thorough,
                 xfails=self.xfails,
                 keyword=self.keyword,
                 json_path=self.json_path,
@@ -498,6 +506,7 @@ def validate_inputs(
     report_paths: Sequence[tuple[str, str | None]] = (),
     distributed: bool = False,
     keyword: str | None = None,
+    thorough: bool = False,
 ) -> RunSpec:
     """Validate command-line values once for the CLI (``prefix="--"``) and the plugin
     (``prefix="--ckpt-"``): errors name the option as the user spelled it.  Nothing is
@@ -515,7 +524,7 @@ def validate_inputs(
         named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
     targets = [Target(parse_name(name), kind, None) for name, kind in named]
     json_path = next((path for name, path in report_paths if name.endswith("json")), None)
-    return RunSpec(targets, seconds, xfails, distributed, keyword, json_path)
+    return RunSpec(targets, seconds, xfails, distributed, keyword, json_path, bool(thorough))
 
 
 def build_run(**values: Any) -> KitRun:

@@ -62,7 +62,12 @@ class _Worker:
             return
         assert target.factory is not None  # load_target always imports it
         self.subject = Subject(
-            target.name, target.kind, target.factory, request["timeout"], target.schedule
+            target.name,
+            target.kind,
+            target.factory,
+            request["timeout"],
+            target.schedule,
+            request.get("coverage", "default"),
         )
         self.checks = {c.id: c for c in all_checks(target.kind, request.get("distributed", False))}
         self.send({"op": "loaded"})

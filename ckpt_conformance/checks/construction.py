@@ -84,8 +84,11 @@ def check_constructor_contract(subject: Subject) -> None:
 
 @check("constructor-interval-validation", "hook", ["CONS-1"], requires=["constructor-contract"])
 def check_interval_validation(subject: Subject) -> None:
-    """Neither or both of save_steps and save_secs is a ValueError."""
-    for kwargs in ({"listeners": []}, {"save_steps": 1, "save_secs": 1.0, "listeners": []}):
+    """Neither or both of save_steps and save_secs is a ValueError (zeros included)."""
+    both = [(1, 1.0), (0, 10.0), (10, 0.0), (0, 0)]  # a zero is a value, not "unset"
+    for kwargs in [{"listeners": []}] + [
+        {"save_steps": steps, "save_secs": secs, "listeners": []} for steps, secs in both
+    ]:
         _expect_error(
             subject,
             "CONS-1",

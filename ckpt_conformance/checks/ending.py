@@ -84,7 +84,13 @@ compare(
 )
 
 
-@check("listeners-end", "hook", ["END-2"], requires=["constructor-contract"])
+@check(
+    "listeners-end",
+    "hook",
+    ["END-2"],
+    requires=["constructor-contract"],
+    scenarios=lambda: (*STEP_GRID, *RESUMES, STOP_FIRST, STOP_SECOND),
+)
 def check_listeners_end(subject: Subject) -> None:
     """Each listener's end(last_step) runs once, in order, after the final save."""
     subject.expect_same(

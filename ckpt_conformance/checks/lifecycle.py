@@ -35,7 +35,13 @@ compare(
 )
 
 
-@check("lifecycle-order", "hook", ["LIFE-1", "LIFE-2", "SAVE-2"], requires=["constructor-contract"])
+@check(
+    "lifecycle-order",
+    "hook",
+    ["LIFE-1", "LIFE-2", "SAVE-2"],
+    requires=["constructor-contract"],
+    scenarios=LIFECYCLE_SCENARIOS,
+)
 def check_lifecycle_order(subject: Subject) -> None:
     """Every listener call is allowed by the lifecycle table (begin, saves, end)."""
     for scenario in LIFECYCLE_SCENARIOS:
@@ -86,7 +92,13 @@ def save_shape_violation(events: list[Event], names: list[str]) -> str | None:
     return None
 
 
-@check("save-protocol-order", "hook", ["SAVE-2"], requires=["constructor-contract"])
+@check(
+    "save-protocol-order",
+    "hook",
+    ["SAVE-2"],
+    requires=["constructor-contract"],
+    scenarios=(BASIC, EVERY_RUN, RESUMED),
+)
 def check_save_order(subject: Subject) -> None:
     """Each save: all before_save() in order, one write, all after_save() in order."""
     for scenario in (BASIC, EVERY_RUN, RESUMED):
@@ -102,7 +114,13 @@ def check_save_order(subject: Subject) -> None:
             )
 
 
-@check("global-step-values", "hook", ["SAVE-3"], requires=["constructor-contract"])
+@check(
+    "global-step-values",
+    "hook",
+    ["SAVE-3"],
+    requires=["constructor-contract"],
+    scenarios=(BASIC, RESUMED, EVERY_RUN),
+)
 def check_step_values(subject: Subject) -> None:
     """global_step_value is an integer equal to the session's global step at that save."""
     for scenario in (BASIC, RESUMED, EVERY_RUN):
@@ -139,7 +157,13 @@ def check_step_values(subject: Subject) -> None:
                 pending_write = event.step
 
 
-@check("checkpoint-on-disk", "hook", ["SAVE-4"], requires=["constructor-contract"])
+@check(
+    "checkpoint-on-disk",
+    "hook",
+    ["SAVE-4"],
+    requires=["constructor-contract"],
+    scenarios=(BASIC, RESUMED, EVERY_RUN),
+)
 def check_checkpoint_on_disk(subject: Subject) -> None:
     """At after_save(step) the latest checkpoint is named -step and stores global step step."""
     for scenario in (BASIC, RESUMED, EVERY_RUN):

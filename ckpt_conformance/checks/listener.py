@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from ckpt_conformance.checks.registry import ConformanceFailure, check
+from ckpt_conformance.generated import listener_scenarios
 from ckpt_conformance.listener_rules import SHOWN, expected_acts, expected_view
 from ckpt_conformance.model import ended_normally, last_checkpoint
 from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
@@ -65,6 +66,13 @@ def _scenarios() -> tuple[Scenario, ...]:
 
 
 LISTENER_SCENARIOS = _scenarios()
+
+
+def _listener_scenarios(coverage: str = "default") -> tuple[Scenario, ...]:
+    """The hand-picked listener scenarios, then the generated ones of ``coverage``."""
+    return LISTENER_SCENARIOS + listener_scenarios(coverage)
+
+
 _SHOWN = SHOWN
 
 
@@ -76,7 +84,7 @@ def _each_scenario(
     subject: Subject, clause_id: str, judge: Callable[[list[Event]], str | None]
 ) -> None:
     """Run every listener scenario; ``judge`` returns a complaint or None."""
-    for scenario in LISTENER_SCENARIOS:
+    for scenario in _listener_scenarios(subject.coverage):
         outcome = subject.run(scenario)
         events = outcome.events
         errors = [e for e in events if e.kind == "error"]
@@ -120,7 +128,13 @@ def check_listener_contract(subject: Subject) -> None:
         )
 
 
-@check("acts-after-checkpoint", "listener", ["LSN-1"], requires=["listener-contract"])
+@check(
+    "acts-after-checkpoint",
+    "listener",
+    ["LSN-1"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
 def check_acts_after_checkpoint(subject: Subject) -> None:
     """Every action on a step comes after that step's checkpoint was written."""
 
@@ -136,7 +150,13 @@ def check_acts_after_checkpoint(subject: Subject) -> None:
     _each_scenario(subject, "LSN-1", judge)
 
 
-@check("acts-once-per-checkpoint", "listener", ["LSN-2"], requires=["listener-contract"])
+@check(
+    "acts-once-per-checkpoint",
+    "listener",
+    ["LSN-2"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
 def check_acts_once(subject: Subject) -> None:
     """No checkpoint is acted on twice."""
 
@@ -147,7 +167,13 @@ def check_acts_once(subject: Subject) -> None:
     _each_scenario(subject, "LSN-2", judge)
 
 
-@check("acts-on-last-checkpoint", "listener", ["LSN-3"], requires=["listener-contract"])
+@check(
+    "acts-on-last-checkpoint",
+    "listener",
+    ["LSN-3"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
 def check_acts_on_last(subject: Subject) -> None:
     """The last checkpoint of a normally ended session is always acted on."""
 
@@ -160,7 +186,13 @@ def check_acts_on_last(subject: Subject) -> None:
     _each_scenario(subject, "LSN-3", judge)
 
 
-@check("acts-on-schedule", "listener", ["LSN-4"], requires=["listener-contract"])
+@check(
+    "acts-on-schedule",
+    "listener",
+    ["LSN-4"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
 def check_acts_on_schedule(subject: Subject) -> None:
     """Acts on exactly the saved steps its schedule names (all, without one), plus the last."""
 
@@ -173,7 +205,13 @@ def check_acts_on_schedule(subject: Subject) -> None:
     _each_scenario(subject, "LSN-4", judge)
 
 
-@check("after-save-return-value", "listener", ["LSN-5"], requires=["listener-contract"])
+@check(
+    "after-save-return-value",
+    "listener",
+    ["LSN-5"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
 def check_after_save_returns(subject: Subject) -> None:
     """after_save() returns None or a bool."""
 

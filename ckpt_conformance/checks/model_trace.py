@@ -27,7 +27,13 @@ SHRINK_BUDGET = 24
 _WINDOW = 8  # events shown before the divergence
 
 
-@check("model-trace", "hook", (*CLAUSES, "SAVE-4"), requires=["constructor-contract"])
+@check(
+    "model-trace",
+    "hook",
+    (*CLAUSES, "SAVE-4"),
+    requires=["constructor-contract"],
+    scenarios=covering_scenarios,
+)
 def check_model_trace(subject: Subject) -> None:
     """In every generated scenario the whole trace, checkpoint state included, is the model's."""
     for scenario in covering_scenarios(subject.coverage):

@@ -31,6 +31,8 @@ class Check:
     func: CheckFunc
     requires: tuple[str, ...] = ()
     group: str = "core"  # "distributed" checks are opt-in
+    #: The scenarios the check runs (in the default coverage mode), for the reference.
+    scenarios: Callable[[], Sequence[Any]] = lambda: ()
 
     @property
     def level(self) -> Level:
@@ -54,8 +56,11 @@ def check(
     clauses: Sequence[str],
     requires: Sequence[str] = (),
     group: str = "core",
+    scenarios: Callable[[], Sequence[Any]] | Sequence[Any] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under ``check_id`` citing ``clauses``."""
+    """Register a check function under ``check_id`` citing ``clauses``; ``scenarios``
+    (a sequence, or a function returning one) says what it runs, for the reference."""
+    listed = scenarios if callable(scenarios) else (lambda: tuple(scenarios))
     for c in clauses:
         clause(c)  # unknown IDs fail at import, and in the traceability test
 
@@ -63,7 +68,9 @@ def check(
         table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
         if check_id in table:
             raise ValueError(f"duplicate check id {check_id!r}")
-        table[check_id] = Check(check_id, kind, tuple(clauses), func, tuple(requires), group)
+        table[check_id] = Check(
+            check_id, kind, tuple(clauses), func, tuple(requires), group, listed
+        )
         return func
 
     return register
@@ -89,7 +96,7 @@ def compare(
 
     judge.__doc__ = summary
     judge.__name__ = judge.__qualname__ = f"compare[{check_id}]"
-    check(check_id, kind, clauses, requires)(judge)
+    check(check_id, kind, clauses, requires, scenarios=scenarios)(judge)
     table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
     return table[check_id]
 

@@ -125,7 +125,13 @@ compare(
 )
 
 
-@check("no-double-save", "hook", ["SCHED-4"], requires=["constructor-contract"])
+@check(
+    "no-double-save",
+    "hook",
+    ["SCHED-4"],
+    requires=["constructor-contract"],
+    scenarios=lambda: SAME_STEP + STEP_GRID,
+)
 def check_no_double_save(subject: Subject) -> None:
     """No two checkpoint writes at one global step within a session."""
     for scenario in SAME_STEP + STEP_GRID:

@@ -73,6 +73,7 @@ def check_reference() -> str:
             requires = ", ".join(f"`{r}`" for r in c.requires) or "-"
             lines.append(f"| `{c.id}` | {clauses} | {c.level.value} | {c.summary} | {requires} |")
         lines.append("")
+    lines += scenario_dimensions()
     lines += ["## Clauses and the checks that cite them", ""]
     cited: dict[str, list[str]] = {}
     for kind in ("hook", "listener"):
@@ -85,6 +86,47 @@ def check_reference() -> str:
             f"| [{i}](#{i}) | {clause.level.value} | {', '.join(cited.get(i, [])) or '-'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def scenario_dimensions() -> list[str]:
+    """Which values of each scenario dimension every check's scenarios exercise."""
+    from ckpt_conformance.checks.registry import all_checks
+    from ckpt_conformance.generated import dimensions_of
+
+    columns = [
+        "schedule",
+        "clock",
+        "steps",
+        "restore",
+        "large steps",
+        "sessions",
+        "listeners",
+        "stop requests",
+        "listener errors",
+        "training errors",
+    ]
+    lines = [
+        "## Scenario dimensions each check covers",
+        "",
+        "Computed from the scenarios each check runs in the default mode (`--thorough`",
+        "covers every pair of values of the model-based checks' dimensions; see",
+        "`ckpt_conformance/generated.py`). Construction checks run no scenario.",
+        "",
+        "| check id | scenarios | " + " | ".join(columns) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for kind in ("hook", "listener"):
+        for c in all_checks(kind):
+            scenarios = list(c.scenarios())
+            if not scenarios:
+                continue
+            seen: dict[str, set[str]] = {name: set() for name in columns}
+            for scenario in scenarios:
+                for name, value in dimensions_of(scenario).items():
+                    seen[name].update(v.strip() for v in value.split(","))
+            cells = [", ".join(sorted(seen[name])) for name in columns]
+            lines.append(f"| `{c.id}` | {len(scenarios)} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def lifecycle_page() -> str:
