@@ -312,7 +312,9 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
         and (
             not by_secs or 0 not in choice["steps"] or _stall_spans_a_due_time(scenario, runs_done)
         ),
-        "start": True,
+        # a large start is at work once a save lands well past it (past 2**24 for 2**24-2)
+        "start": choice["start"] in (None, 5)
+        or any(e.kind == "write" and (e.step or 0) >= choice["start"] + 3 for _, e in phases),
         "sessions": choice["sessions"] == 1 or any(e.kind == "session" for _, e in phases),
         "runs": True,
         "listeners": True,

@@ -124,6 +124,7 @@ def test_verdicts_reports_partial_status_and_clause_selection(tmp_path):
     assert failed == {
         "stop-request-after-run": ["STOP-1"],
         "stop-request-no-short-circuit": ["STOP-2"],
+        "model-trace": ["STOP-1"],  # cites END-2 among the clauses it can blame
     }
     assert " CONFORMANT " not in proc.stdout.replace("NOT CONFORMANT", "")
     assert "PARTIAL run" in proc.stdout

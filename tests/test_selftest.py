@@ -77,6 +77,19 @@ def test_baseline_passes_every_check(target):
     assert result.conformant
 
 
+@pytest.mark.parametrize("target", BASELINE_HOOKS + BASELINE_LISTENERS)
+def test_baseline_passes_the_thorough_scenario_space(target):
+    """Every pair of scenario dimensions: TensorFlow's hook is the model (on each
+    release of the matrix), and so are the reference hook and listeners."""
+    from ckpt_conformance.targets import load_target
+
+    loaded = load_target(target, "hook" if target in BASELINE_HOOKS else "listener")
+    run = check_hook if loaded.kind == "hook" else check_listener
+    checks = ["model-trace"] if loaded.kind == "hook" else ["acts-on-schedule"]
+    result = run(loaded.factory, checks=checks, thorough=True, isolate=False)
+    assert [(c.outcome, c.message) for c in result.checks] == [("passed", "")]
+
+
 def test_should_only_defects_keep_the_verdict_conformant():
     """STOP-4 and LSN-5 are SHOULDs: reported as failed, not counted against conformance."""
     hook = check_hook(broken_hooks.StopsAtCreationSave, checks=["creation-save-stop-ignored"])
@@ -115,7 +128,21 @@ CORRECT = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "impl"), CORRECT, ids=[i.__name__ for _, i in CORRECT])
+def _correct_case(kind, impl):
+    if impl is independent.C06_every_k_saves_listener:
+        # Its declared schedule is a stateful step predicate that guesses a new session
+        # when the step goes down; scenarios restored at 2**24 - 2 after others make the
+        # guess wrong.  "Every k-th save" cannot be declared as a step predicate: that
+        # is issue 13 (listener schedules as real listeners have them).
+        return pytest.param(kind, impl, marks=pytest.mark.xfail(strict=True, reason="issue 13"))
+    return pytest.param(kind, impl)
+
+
+@pytest.mark.parametrize(
+    ("kind", "impl"),
+    [_correct_case(k, i) for k, i in CORRECT],
+    ids=[i.__name__ for _, i in CORRECT],
+)
 def test_correct_but_unusual_implementations_pass_every_check(kind, impl):
     """Written differently from TensorFlow's (off-thread saves, perf_counter or monotonic
     timing, from scratch, extra keyword arguments, a sharded saver, Python-int steps,
