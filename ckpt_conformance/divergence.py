@@ -73,7 +73,7 @@ class Context:
         for e in reversed(self.expected[: self.index]):
             if e.kind == "after_save":
                 plan = next((p for p in self.scenario.listeners if p.name == e.who), None)
-                if plan is not None and plan.returns.get(e.step):
+                if plan is not None and e.step is not None and plan.returns.get(e.step):
                     return True
             elif e.kind in ("run", "created", "close"):
                 return False
@@ -103,6 +103,21 @@ def _save_clause(ctx: Context) -> str:
     if ctx.scenario.save_secs is not None:
         return "SCHED-2"
     return "SCHED-1"
+
+
+def _other_step(ctx: Context) -> bool:
+    """The same listener method called on the same listener, with another step."""
+    want, got = ctx.want, ctx.got
+    return (
+        want is not None
+        and got is not None
+        and (want.kind, want.who) == (got.kind, got.who)
+        and want.kind in LISTENER_CALLS
+    )
+
+
+def _step(event: Event | None) -> int | None:
+    return None if event is None else event.step
 
 
 def _starts_save(event: Event | None) -> bool:
@@ -152,14 +167,7 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "a listener method received another step than the save's",
-        lambda c: (
-            c.want is not None
-            and c.got is not None
-            and c.want.kind == c.got.kind
-            and c.want.who == c.got.who
-            and c.want.kind in LISTENER_CALLS
-            and c.written_next() == c.want.step
-        ),
+        lambda c: _other_step(c) and c.written_next() == _step(c.want),
         lambda c: "SAVE-3",
     ),
     (
@@ -184,13 +192,7 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "a listener method received another step than the save's",
-        lambda c: (
-            c.want is not None
-            and c.got is not None
-            and c.want.kind == c.got.kind
-            and c.want.who == c.got.who
-            and c.want.kind in LISTENER_CALLS
-        ),
+        _other_step,
         lambda c: "SAVE-3",
     ),
     (
