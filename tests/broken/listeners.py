@@ -30,6 +30,24 @@ def acts_in_before_save(record):
     return Listener()
 
 
+def acts_from_a_thread_started_in_before_save(record):
+    """Starts its export from before_save() on a thread that waits a moment "for the
+    write to finish" (0.2 s, far longer than a write here): without the kit holding
+    the write back, it would act after the write almost every time and pass."""
+    import threading
+    import time
+
+    class Listener(_Listener):
+        def before_save(self, session, global_step_value):
+            def export():
+                time.sleep(0.2)
+                record(global_step_value)
+
+            threading.Thread(target=export, daemon=True).start()
+
+    return Listener()
+
+
 def acts_twice_on_last(record):
     """Acts in after_save() and again, unconditionally, in end()."""
 
@@ -97,6 +115,7 @@ def acts_on_next_step_at_end(record):
 CAUGHT_BY: dict[Any, set[str]] = {
     not_a_listener: {"listener-contract"},
     acts_in_before_save: {"acts-after-checkpoint"},
+    acts_from_a_thread_started_in_before_save: {"acts-after-checkpoint"},
     acts_twice_on_last: {"acts-once-per-checkpoint"},
     forgets_last_checkpoint: {"acts-on-last-checkpoint", "acts-on-schedule"},
     off_by_one_schedule: {"acts-on-schedule"},
