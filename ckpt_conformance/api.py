@@ -203,11 +203,14 @@ def _parametrize(
     timeout: float,
     distributed: bool = False,
     isolate: bool | None = None,
+    thorough: bool = False,
 ) -> Any:
     import pytest
 
     # Validated now (bad input fails at collection, in one line); nothing runs yet.
-    run = _new_run(kind, factories, timeout, expected_failed_checks, None, distributed, isolate)
+    run = _new_run(
+        kind, factories, timeout, expected_failed_checks, None, distributed, isolate, thorough
+    )
     shared = _SharedRun(run)
     params = [
         pytest.param(
@@ -228,9 +231,12 @@ def parametrize_hook_checks(
     timeout: float = DEFAULT_TIMEOUT,
     distributed: bool = False,
     isolate: bool | None = None,
+    thorough: bool = False,
 ) -> Any:
     """Decorate ``def test(hook, check): check(hook)`` with one case per hook and check."""
-    return _parametrize("hook", factories, expected_failed_checks, timeout, distributed, isolate)
+    return _parametrize(
+        "hook", factories, expected_failed_checks, timeout, distributed, isolate, thorough
+    )
 
 
 def parametrize_listener_checks(
@@ -239,6 +245,9 @@ def parametrize_listener_checks(
     expected_failed_checks: ExpectedFailures = None,
     timeout: float = DEFAULT_TIMEOUT,
     isolate: bool | None = None,
+    thorough: bool = False,
 ) -> Any:
     """Decorate ``def test(listener, check): check(listener)`` likewise."""
-    return _parametrize("listener", factories, expected_failed_checks, timeout, False, isolate)
+    return _parametrize(
+        "listener", factories, expected_failed_checks, timeout, False, isolate, thorough
+    )
