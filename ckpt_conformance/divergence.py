@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ckpt_conformance.model import lifecycle_violations
+from ckpt_conformance.model import lifecycle_violations, phases
 from ckpt_conformance.scenario import Scenario
 from ckpt_conformance.trace import LISTENER_CALLS, Event
 
@@ -43,16 +43,8 @@ class Context:
 
     @property
     def phase(self) -> str:
-        """Where in its session the divergence happens: creating, training or ending."""
-        phase = "creating"
-        for e in self.expected[: self.index]:
-            if e.kind == "session":
-                phase = "creating"
-            elif e.kind == "created":
-                phase = "training"
-            elif e.kind == "close":
-                phase = "ending"
-        return phase
+        """Where in its session the divergence happens: creation, run or final."""
+        return phases(self.expected[: self.index])[-1][1]
 
     def saved_in_session(self, step: int | None) -> bool:
         """Whether the observed trace already wrote ``step`` in the current session."""
@@ -93,9 +85,9 @@ class Context:
 
 def _save_clause(ctx: Context) -> str:
     """The clause a save made or missed at the wrong moment breaks, by phase."""
-    if ctx.phase == "creating":
+    if ctx.phase == "creation":
         return "SAVE-1"
-    if ctx.phase == "ending":
+    if ctx.phase == "final":
         return "END-1"
     got = ctx.got
     if got is not None and got.kind == "before_save" and ctx.saved_in_session(got.step):

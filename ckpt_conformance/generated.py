@@ -27,8 +27,9 @@ import random
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ckpt_conformance.model import expected_trace
+from ckpt_conformance.model import expected_trace, phases
 from ckpt_conformance.scenario import TARGET, ListenerPlan, Scenario
+from ckpt_conformance.trace import Event
 
 #: Each dimension and the values it takes.  Clock values are multiples of 1/4 second,
 #: exact in binary floating point, so the model's arithmetic equals any hook's.
@@ -145,18 +146,19 @@ def _saves_of(scenario: Scenario) -> dict[str, Any]:
     save in the first session of ``scenario`` as the model plays it; ``"all"``: every
     saved step of every session."""
     saves: dict[str, Any] = {"all": []}
-    phase = "creation"
-    for event in expected_trace(scenario):
-        if event.kind == "created":
-            phase = "run"
-        elif event.kind == "close":
-            phase = "final"
-        elif event.kind == "session":
-            phase = "later session"
-        elif event.kind == "write" and event.step is not None:
+    for phase, event in _first_session_phases(expected_trace(scenario)):
+        if event.kind == "write" and event.step is not None:
             saves.setdefault(phase, event.step)
             saves["all"].append(event.step)
     return saves
+
+
+def _first_session_phases(events: list[Event]) -> list[tuple[str, Event]]:
+    """Each event with its phase in the first session, or ``"later session"``."""
+    return [
+        (phase if session == 0 else "later session", e)
+        for (session, phase), e in zip(phases(events), events, strict=False)
+    ]
 
 
 #: The dimensions the listener space holds fixed.
@@ -264,32 +266,23 @@ def _covered(
 
 def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]:
     """For each dimension, whether its chosen value is at work in the model's trace."""
-    phases: list[tuple[str, Any]] = []  # (phase, event) for each event
-    phase = "creation"
-    for e in expected_trace(scenario):
-        if e.kind == "created":
-            phase = "run"
-        elif e.kind in ("close", "stopped"):
-            phase = "final"
-        elif e.kind == "session":
-            phase = "later session"
-        phases.append((phase, e))
+    trace = _first_session_phases(expected_trace(scenario))
     falsy_at = {
         (p.name, step) for p in scenario.listeners for step, v in p.returns.items() if not v
     }
     run_saves = any(
-        p == "run" and e.kind == "after_save" and (e.who, e.step) in falsy_at for p, e in phases
+        p == "run" and e.kind == "after_save" and (e.who, e.step) in falsy_at for p, e in trace
     )
-    runs_done = sum(e.kind == "run" for _, e in phases)  # an error may end training early
+    runs_done = sum(e.kind == "run" for _, e in trace)  # an error may end training early
     ran = runs_done > 0
     by_secs = scenario.save_secs is not None
     stop_works = False
     if choice["stop"] == "run":
-        stop_works = any(e.kind == "stopped" for _, e in phases)
+        stop_works = any(e.kind == "stopped" for _, e in trace)
     elif choice["stop"] == "final":
         stop_works = any(
             p == "final" and e.kind == "after_save" and e.who in _stopping(scenario)
-            for p, e in phases
+            for p, e in trace
         )
     error_works = choice["error"] is None
     if not error_works:
@@ -298,7 +291,7 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
             e.kind == method
             and any(pl.name == e.who and pl.raises_at(method, e.step) for pl in scenario.listeners)
             and (where is None or p == where)
-            for p, e in phases
+            for p, e in trace
         )
     # Under save_secs a value is at work only once the clock has reached a save.
     clock_moves = not by_secs or runs_done * scenario.seconds_per_run >= (scenario.save_secs or 0)
@@ -314,8 +307,8 @@ def _exercised(choice: Mapping[str, Any], scenario: Scenario) -> dict[str, bool]
         ),
         # a large start is at work once a save lands well past it (past 2**24 for 2**24-2)
         "start": choice["start"] in (None, 5)
-        or any(e.kind == "write" and (e.step or 0) >= choice["start"] + 3 for _, e in phases),
-        "sessions": choice["sessions"] == 1 or any(e.kind == "session" for _, e in phases),
+        or any(e.kind == "write" and (e.step or 0) >= choice["start"] + 3 for _, e in trace),
+        "sessions": choice["sessions"] == 1 or any(e.kind == "session" for _, e in trace),
         "runs": True,
         "listeners": True,
         "stop": choice["stop"] is None or stop_works,

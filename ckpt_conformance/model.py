@@ -190,13 +190,31 @@ def expected_trace(scenario: Scenario) -> Trace:
                 return None
         return last_step
 
-    step: int | None = scenario.start_step
+    restored: int | None = scenario.start_step
     for index in range(scenario.sessions):
+        if restored is None:
+            break  # the previous session failed
         if index:  # the next session restores the previous one's last checkpoint
-            out.append(Event("session", step=step))
-        step = session(step)
-        if step is None:
-            break
+            out.append(Event("session", step=restored))
+        restored = session(restored)
+    return out
+
+
+#: The events that move a session to its next phase (a ``session`` event starts the next
+#: monitored session): creation save, then runs, then the final save and ``end()``.
+PHASE_AFTER = {"created": "run", "close": "final", "session": "creation"}
+
+
+def phases(events: Sequence[Event]) -> list[tuple[int, str]]:
+    """The session (0-based) and phase ("creation", "run", "final") each event happens
+    in, plus, as a last entry, where the trace leaves off."""
+    session, phase = 0, "creation"
+    out = []
+    for e in events:
+        out.append((session, phase))
+        session += e.kind == "session"
+        phase = PHASE_AFTER.get(e.kind, phase)
+    out.append((session, phase))
     return out
 
 
