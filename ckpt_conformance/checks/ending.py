@@ -84,21 +84,23 @@ compare(
 )
 
 
+_ENDS = STEP_GRID + RESUMES
+_ENDS_AFTER_STOP = (STOP_FIRST, STOP_SECOND)
+
+
 @check(
     "listeners-end",
     "hook",
     ["END-2"],
     requires=["constructor-contract"],
-    scenarios=lambda: (*STEP_GRID, *RESUMES, STOP_FIRST, STOP_SECOND),
+    scenarios=_ENDS + _ENDS_AFTER_STOP,
 )
 def check_listeners_end(subject: Subject) -> None:
     """Each listener's end(last_step) runs once, in order, after the final save."""
-    subject.expect_same(
-        STEP_GRID + RESUMES, only("write", "end"), ["END-2"], "writes and listeners' end() calls"
-    )
+    subject.expect_same(_ENDS, only("write", "end"), ["END-2"], "writes and listeners' end() calls")
     # After a stop request: judged on the session the hook really produced (whatever
     # it saved), so a stop defect is reported by STOP-1 alone, not again here.
-    for scenario in (STOP_FIRST, STOP_SECOND):
+    for scenario in _ENDS_AFTER_STOP:
         events = subject.events(scenario)
         if not ended_normally(events):
             continue

@@ -20,6 +20,8 @@ STOPPED = Scenario(
     listeners=(ListenerPlan("a", returns={2: True}), ListenerPlan("b")),
 )
 LIFECYCLE_SCENARIOS = (BASIC, NO_RUNS, EVERY_RUN, RESUMED, STOPPED)
+SAVE_ORDER_SCENARIOS = (BASIC, EVERY_RUN, RESUMED)
+STEP_SCENARIOS = (BASIC, RESUMED, EVERY_RUN)  # the step values, and what lands on disk
 
 _LISTENER_EVENTS = ("begin", "before_save", "write", "after_save", "end", "error")
 
@@ -97,11 +99,11 @@ def save_shape_violation(events: list[Event], names: list[str]) -> str | None:
     "hook",
     ["SAVE-2"],
     requires=["constructor-contract"],
-    scenarios=(BASIC, EVERY_RUN, RESUMED),
+    scenarios=SAVE_ORDER_SCENARIOS,
 )
 def check_save_order(subject: Subject) -> None:
     """Each save: all before_save() in order, one write, all after_save() in order."""
-    for scenario in (BASIC, EVERY_RUN, RESUMED):
+    for scenario in SAVE_ORDER_SCENARIOS:
         events = subject.events(scenario)
         problem = save_shape_violation(events, [p.name for p in scenario.listeners])
         if problem:
@@ -119,11 +121,11 @@ def check_save_order(subject: Subject) -> None:
     "hook",
     ["SAVE-3"],
     requires=["constructor-contract"],
-    scenarios=(BASIC, RESUMED, EVERY_RUN),
+    scenarios=STEP_SCENARIOS,
 )
 def check_step_values(subject: Subject) -> None:
     """global_step_value is an integer equal to the session's global step at that save."""
-    for scenario in (BASIC, RESUMED, EVERY_RUN):
+    for scenario in STEP_SCENARIOS:
         events = subject.events(scenario)
         pending_write: int | None = None
         for event in events:
@@ -162,11 +164,11 @@ def check_step_values(subject: Subject) -> None:
     "hook",
     ["SAVE-4"],
     requires=["constructor-contract"],
-    scenarios=(BASIC, RESUMED, EVERY_RUN),
+    scenarios=STEP_SCENARIOS,
 )
 def check_checkpoint_on_disk(subject: Subject) -> None:
     """At after_save(step) the latest checkpoint is named -step and stores global step step."""
-    for scenario in (BASIC, RESUMED, EVERY_RUN):
+    for scenario in STEP_SCENARIOS:
         for event in subject.events(scenario):
             if event.kind != "after_save" or event.who != scenario.listeners[0].name:
                 continue

@@ -125,16 +125,19 @@ compare(
 )
 
 
+_DOUBLE_SAVE = SAME_STEP + STEP_GRID
+
+
 @check(
     "no-double-save",
     "hook",
     ["SCHED-4"],
     requires=["constructor-contract"],
-    scenarios=lambda: SAME_STEP + STEP_GRID,
+    scenarios=_DOUBLE_SAVE,
 )
 def check_no_double_save(subject: Subject) -> None:
     """No two checkpoint writes at one global step within a session."""
-    for scenario in SAME_STEP + STEP_GRID:
+    for scenario in _DOUBLE_SAVE:
         writes = Counter(e.step for e in subject.events(scenario) if e.kind == "write")
         twice = sorted(step for step, count in writes.items() if count > 1)
         if twice:
