@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-SPEC_VERSION = "1.0"
+SPEC_VERSION = "2.0"
 
 
 class Level(StrEnum):
@@ -70,11 +70,33 @@ CLAUSES: dict[str, Clause] = {
             "RuntimeError before calling any listener's begin().",
         ),
         _c(
-            "CONS-4",
+            "CONS-5",
             "MUST",
             "hook",
-            "A hook MUST accept checkpoint_dir positionally and save_steps, save_secs "
-            "and listeners by keyword, as TensorFlow's CheckpointSaverHook does.",
+            "A hook MUST accept checkpoint_dir positionally and save_steps, save_secs, "
+            "saver, scaffold and listeners by keyword, as TensorFlow's CheckpointSaverHook "
+            "does.",
+        ),
+        _c(
+            "CONS-6",
+            "MUST",
+            "hook",
+            "A hook MUST write its checkpoints into checkpoint_dir even if that directory "
+            "and its parent do not exist when the hook is constructed.",
+        ),
+        _c(
+            "CONS-7",
+            "MUST",
+            "hook",
+            "A hook MUST accept as listeners None, an empty list, or a list or tuple of "
+            "listeners, and call each listener in it.",
+        ),
+        _c(
+            "CONS-8",
+            "SHOULD",
+            "hook",
+            "A hook SHOULD accept any iterable of listeners as listeners, a generator "
+            "included, and call each listener in it.",
         ),
         # --- lifecycle
         _c(
@@ -93,13 +115,6 @@ CLAUSES: dict[str, Clause] = {
         ),
         # --- the save protocol
         _c(
-            "SAVE-1",
-            "MUST",
-            "hook",
-            "While the session is created, before the first run, the hook MUST save "
-            "once at the global step the session starts at.",
-        ),
-        _c(
             "SAVE-2",
             "MUST",
             "hook",
@@ -115,12 +130,28 @@ CLAUSES: dict[str, Clause] = {
             "at that save, the same for before_save(), the write and after_save().",
         ),
         _c(
-            "SAVE-4",
+            "SAVE-5",
             "MUST",
             "hook",
-            "When after_save() is called, the checkpoint state of checkpoint_dir MUST "
-            "name as latest a checkpoint whose name ends in -<step> and whose stored "
-            "global step is <step>.",
+            "Each time a TensorFlow session is created for the monitored session, before "
+            "that session's first run, the hook MUST save once at the global step that "
+            "session starts at.",
+        ),
+        _c(
+            "SAVE-6",
+            "MUST",
+            "hook",
+            "When after_save() is called, the checkpoint state of checkpoint_dir MUST name "
+            "as latest the checkpoint this save wrote, whose name ends in - and the save's "
+            "step in decimal digits, possibly zero-padded, and which holds the save's step "
+            "if it holds the global step.",
+        ),
+        _c(
+            "SAVE-7",
+            "MUST",
+            "hook",
+            "A hook MUST write each checkpoint with Saver.save of the saver it was given, "
+            "else of its scaffold's saver, else of the graph's saver.",
         ),
         # --- stop requests
         _c(
@@ -171,27 +202,12 @@ CLAUSES: dict[str, Clause] = {
             "has completed, never on a value fetched inside the run.",
         ),
         _c(
-            "SCHED-4",
+            "SCHED-5",
             "MUST",
             "hook",
-            "A hook MUST NOT save twice at one global step within a session.",
+            "A hook MUST NOT save twice at one global step within one TensorFlow session.",
         ),
         # --- end of the session
-        _c(
-            "END-1",
-            "MUST",
-            "hook",
-            "When the session ends normally, the hook's end() MUST save if and only "
-            "if the final global step differs from the step of its latest save.",
-        ),
-        _c(
-            "END-2",
-            "MUST",
-            "hook",
-            "After that final save (if any), the hook MUST call each listener's "
-            "end(session, last_step) exactly once, in list order, with the final "
-            "global step.",
-        ),
         _c(
             "END-3",
             "MUST",
@@ -205,6 +221,30 @@ CLAUSES: dict[str, Clause] = {
             "hook",
             "A hook MUST NOT make a final save or call listeners' end() when the "
             "session ends with an exception and end() is not called.",
+        ),
+        _c(
+            "END-5",
+            "MUST",
+            "hook",
+            "When the session ends normally, the hook's end() MUST save if the final global "
+            "step differs from the step of its latest save, and MUST NOT save if a "
+            "checkpoint at the final global step was already written in the current "
+            "TensorFlow session.",
+        ),
+        _c(
+            "END-6",
+            "SHOULD",
+            "hook",
+            "When the session ends normally after a listener's before_save() raised at the "
+            "hook's latest save, the hook's end() SHOULD save at the final global step.",
+        ),
+        _c(
+            "END-7",
+            "MUST",
+            "hook",
+            "After that final save (if any), the hook MUST call each listener's "
+            "end(session, last_step), in list order, with the final global step, and MUST "
+            "NOT call it again, even if the hook's own end() is called again.",
         ),
         # --- errors
         _c(
@@ -228,6 +268,14 @@ CLAUSES: dict[str, Clause] = {
             "hook",
             "When the session restores a checkpoint at step k, the hook MUST count "
             "its schedule from k, never assuming the global step starts at 0.",
+        ),
+        # --- recovery
+        _c(
+            "REC-1",
+            "MUST",
+            "hook",
+            "When the monitored session replaces its TensorFlow session after a recoverable "
+            "error, the hook MUST NOT call any listener's begin() or end() again.",
         ),
         # --- listeners
         _c(
@@ -272,6 +320,27 @@ CLAUSES: dict[str, Clause] = {
             "listener",
             "In replicated training, only listeners attached to the chief's hook "
             "SHOULD request a stop.",
+        ),
+        _c(
+            "LSN-7",
+            "MUST",
+            "listener",
+            "A listener MUST NOT raise because a save is at a step it has already seen or "
+            "at a step lower than an earlier save's; whether it acts on such a save again "
+            "is its own choice.",
+        ),
+        _c(
+            "LSN-8",
+            "MUST",
+            "listener",
+            "A listener MUST NOT let OutOfRangeError or StopIteration escape from any of "
+            "its methods.",
+        ),
+        _c(
+            "LSN-9",
+            "MUST",
+            "listener",
+            "A listener MUST NOT change the global step.",
         ),
         # --- replicated training (spec/distributed.md)
         _c(
@@ -318,6 +387,35 @@ CLAUSES: dict[str, Clause] = {
             "hook, so the work is not repeated on every worker.",
         ),
     )
+}
+
+
+#: Clauses withdrawn from the spec: their IDs are never reused; each names its successors.
+WITHDRAWN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CONS-4": (
+        "2.0",
+        ("CONS-5",),
+    ),
+    "SAVE-1": (
+        "2.0",
+        ("SAVE-5",),
+    ),
+    "SAVE-4": (
+        "2.0",
+        ("SAVE-6", "SAVE-7"),
+    ),
+    "SCHED-4": (
+        "2.0",
+        ("SCHED-5",),
+    ),
+    "END-1": (
+        "2.0",
+        ("END-5", "END-6"),
+    ),
+    "END-2": (
+        "2.0",
+        ("END-7",),
+    ),
 }
 
 
