@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="EXPR",
         dest="keyword",
         help="only checks matching this pytest-style -k expression (over the "
-        "check id, clause ids, target and kind, e.g. 'END-2 or schedule')",
+        "check id, clause ids, target and kind, e.g. 'END-7 or schedule')",
     )
     parser.add_argument(
         "-j",

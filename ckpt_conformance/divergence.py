@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ckpt_conformance.model import lifecycle_violations, phases
+from ckpt_conformance.model import fired_raises, lifecycle_violations, phases
 from ckpt_conformance.scenario import Scenario
 from ckpt_conformance.trace import LISTENER_CALLS, Event
 
@@ -72,26 +72,31 @@ class Context:
         return False
 
     def raised_before_write(self) -> bool:
-        """Whether a listener's planned ``before_save()`` raise precedes this point."""
-        return any(
-            e.kind == "before_save"
-            and any(
-                p.name == e.who and p.raises_at("before_save", e.step)
-                for p in self.scenario.listeners
-            )
-            for e in self.expected[: self.index + 1]
-        )
+        """Whether the expected trace's latest save so far stopped at a planned
+        ``before_save()`` raise (no write since)."""
+        fired = fired_raises(self.scenario, self.expected)
+        for i in range(min(self.index, len(self.expected) - 1), -1, -1):
+            e = self.expected[i]
+            if e.kind == "write":
+                return False
+            if e.kind == "before_save" and i in fired:
+                return True
+        return False
+
+    def recovered(self) -> bool:
+        """Whether the monitored session replaced its TensorFlow session before here."""
+        return any(e.kind == "recovered" for e in self.observed[: self.index])
 
 
 def _save_clause(ctx: Context) -> str:
     """The clause a save made or missed at the wrong moment breaks, by phase."""
     if ctx.phase == "creation":
-        return "SAVE-1"
+        return "SAVE-5"
     if ctx.phase == "final":
-        return "END-1"
+        return "END-5"  # END-6's SHOULD is judged by its own check
     got = ctx.got
     if got is not None and got.kind == "before_save" and ctx.saved_in_session(got.step):
-        return "SCHED-4"
+        return "SCHED-5"
     if ctx.scenario.save_secs is not None:
         return "SCHED-2"
     return "SCHED-1"
@@ -134,13 +139,13 @@ RULES: tuple[Rule, ...] = (
     ),
     (
         "a listener's exception did not leave the hook",
-        lambda c: c.kinds()[0] == "error",
+        lambda c: c.kinds()[0] in ("error", "raised"),
         lambda c: "ERR-1",
     ),
     (
         "the hook raised where the spec expects no exception",
-        lambda c: c.kinds()[1] == "error",
-        lambda c: {"begin": "LIFE-1", "end": "END-2"}.get(c.kinds()[0]) or _save_clause(c),
+        lambda c: c.kinds()[1] in ("error", "raised"),
+        lambda c: {"begin": "LIFE-1", "end": "END-7"}.get(c.kinds()[0]) or _save_clause(c),
     ),
     (
         "no stop although a listener's after_save() asked for one",
@@ -170,7 +175,7 @@ RULES: tuple[Rule, ...] = (
     (
         "a later session started from a checkpoint other than the last one",
         lambda c: c.kinds()[0] == "session",
-        lambda c: "END-1",
+        lambda c: "END-5",
     ),
     (
         "listeners' end() missing after a stop request at the final save",
@@ -180,12 +185,17 @@ RULES: tuple[Rule, ...] = (
     (
         "listeners' end() missing, repeated or given another step",
         lambda c: "end" in c.kinds(),
-        lambda c: "END-2",
+        lambda c: "END-7",
     ),
     (
         "a listener method received another step than the save's",
         _other_step,
         lambda c: "SAVE-3",
+    ),
+    (
+        "a listener's begin() or end() called again after a recovery",
+        lambda c: c.kinds()[1] in ("begin", "end") and c.recovered(),
+        lambda c: "REC-1",
     ),
     (
         "listeners called out of order",
@@ -199,7 +209,7 @@ RULES: tuple[Rule, ...] = (
 CLAUSES = (
     "LIFE-1",
     "LIFE-2",
-    "SAVE-1",
+    "SAVE-5",
     "SAVE-2",
     "SAVE-3",
     "STOP-1",
@@ -207,13 +217,14 @@ CLAUSES = (
     "STOP-3",
     "SCHED-1",
     "SCHED-2",
-    "SCHED-4",
-    "END-1",
-    "END-2",
+    "SCHED-5",
     "END-3",
     "END-4",
+    "END-5",
+    "END-7",
     "ERR-1",
     "ERR-2",
+    "REC-1",
 )
 
 
@@ -239,14 +250,18 @@ def first_divergence(
     )
     if index == len(expected) == len(seen):
         return None
-    failed = index < len(expected) and expected[index].kind == "error"
-    for violation in lifecycle_violations(seen, names)[:1]:
+    failed = index < len(expected) and expected[index].kind in ("error", "raised")
+    raised = frozenset(fired_raises(scenario, seen))
+    for violation in lifecycle_violations(seen, names, raised)[:1]:
         if violation.index <= index and not failed:  # an exception that went missing: RULES
             reason = (
                 f"{violation.event} is not allowed for listener {violation.listener!r} "
                 f"in state {violation.state.value!r}"
             )
-            return Divergence(violation.index, violation.clause, reason, seen)
+            again = violation.event.kind in ("begin", "end") and any(
+                e.kind == "recovered" for e in seen[: violation.index]
+            )
+            return Divergence(violation.index, "REC-1" if again else violation.clause, reason, seen)
     ctx = Context(scenario, expected, seen, index)
     for reason, test, clause in RULES:
         if test(ctx):
@@ -257,14 +272,12 @@ def first_divergence(
 def drop_open_calls(scenario: Scenario, events: Sequence[Event]) -> list[Event]:
     """``events`` without the calls the spec leaves open: after a listener's planned
     raise, the other listeners' calls of the same method at the same step."""
+    fired = fired_raises(scenario, events)
     out: list[Event] = []
     raised: tuple[str, int | None] | None = None
-    for e in events:
+    for index, e in enumerate(events):
         if raised is not None and e.kind in LISTENER_CALLS and (e.kind, e.step) == raised:
             continue
-        raised = None
+        raised = (e.kind, e.step) if index in fired else None
         out.append(e)
-        plan = next((p for p in scenario.listeners if p.name == e.who), None)
-        if e.kind in LISTENER_CALLS and plan is not None and plan.raises_at(e.kind, e.step):
-            raised = (e.kind, e.step)
     return out

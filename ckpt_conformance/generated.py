@@ -405,6 +405,8 @@ def _plan_code(plan: ListenerPlan) -> str:
         args.append(f"returns={dict(plan.returns)!r}")
     if plan.raises_in:
         args.append(f"raises_in={plan.raises_in!r}")
+    if plan.raises != "planned":
+        args.append(f"raises={plan.raises!r}")
     if plan.target:
         args.append("target=True")
     return f"ListenerPlan({', '.join(args)})"

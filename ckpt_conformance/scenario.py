@@ -6,6 +6,7 @@ to predict a trace, the runner (:mod:`ckpt_conformance.scenarios`) executes them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,33 @@ class TrainingError(Exception):
     """Raised by the kit's training loop where the scenario tells it to (END-4)."""
 
 
+class EarlierHookError(Exception):
+    """Raised by the ``end()`` of a kit hook placed before the hook under test."""
+
+
+#: What a planned listener raise raises: the kit's own error, the two exceptions a
+#: monitored session treats as a normal end, or the error it recovers from.
+RAISES = ("planned", "out_of_range", "stop_iteration", "aborted")
+
+
+def checkpoint_step(path: object) -> int | None:
+    """The step a checkpoint's name ends in (``-<digits>``, zero-padded or not; SAVE-6)."""
+    match = re.search(r"-(\d+)$", str(path or ""))
+    return int(match.group(1)) if match else None
+
+
+#: The type names of the exceptions a planned listener raise raises, by ``raises``.
+PLANNED_TYPES = {
+    "planned": "PlannedListenerError",
+    "out_of_range": "OutOfRangeError",
+    "stop_iteration": "StopIteration",
+    "aborted": "AbortedError",
+}
+
+#: The exception type names a ``with MonitoredSession`` block turns into a normal end.
+ENDS_NORMALLY = ("OutOfRangeError", "StopIteration")
+
+
 @dataclass(frozen=True)
 class ListenerPlan:
     """What one recording listener does: its name, returns and planned raise."""
@@ -30,14 +58,21 @@ class ListenerPlan:
     returns: Mapping[int, Any] = field(default_factory=dict)  # step -> after_save value
     raises_in: tuple[str, int | None] | None = None  # (method, step or None for begin)
     target: bool = False  # the listener under test takes this slot
+    raises: str = "planned"  # which exception the planned raise is (one of RAISES)
 
     def raises_at(self, method: str, step: int | None) -> bool:
-        """Whether this listener is planned to raise in ``method`` at ``step``."""
+        """Whether this listener is planned to raise in ``method`` at ``step`` (the
+        first such call only: a retried save or a recovered session does not raise)."""
         planned = self.raises_in
         return planned is not None and planned[0] == method and planned[1] in (None, step)
 
     def __hash__(self) -> int:
-        return hash((self.name, tuple(sorted(self.returns.items())), self.raises_in))
+        return hash((self.name, tuple(sorted(self.returns.items())), self.raises_in, self.raises))
+
+    @property
+    def raised_type(self) -> str:
+        """The type name of the planned exception, as the trace records it."""
+        return PLANNED_TYPES[self.raises]
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,23 @@ class Scenario:
     #: Monitored sessions run one after the other in the same checkpoint directory; each
     #: later one restores the checkpoint the previous one left, with a new hook.
     sessions: int = 1
+    #: The stepper's run (0-based) before which the graph raises ``AbortedError`` once;
+    #: ``MonitoredSession`` recovers with a new TensorFlow session (REC-1, SAVE-5).
+    aborts_before_run: int | None = None
+    #: ``"monitored"`` (``MonitoredSession``) or ``"singular"`` (``SingularMonitoredSession``,
+    #: which never recovers).
+    driver: str = "monitored"
+    step_dtype: str = "int64"  # the global step's dtype: "int64" or "int32"
+    #: The saver the hook is given: ``""`` (none: the graph's), ``"padded"`` (a
+    #: ``Saver(pad_step_number=True)``) or ``"scaffold"`` (a scaffold holding one).
+    saver: str = ""
+    #: How the listeners are passed: ``"list"``, ``"tuple"``, ``"generator"``, or, for a
+    #: scenario without listeners, ``"none"`` (``listeners=None``) or ``"empty"`` (``[]``).
+    listeners_as: str = "list"
+    earlier_hook_end_raises: bool = False  # a kit hook before the hook under test
+    closes: int = 1  # how many times the monitored session is closed
+    #: The checkpoint directory and its parent do not exist when the hook is built (CONS-6).
+    fresh_dir: bool = False
 
     @property
     def start_step(self) -> int:

@@ -33,6 +33,7 @@ from ckpt_conformance.options import DEFAULT_TIMEOUT
 from ckpt_conformance.origins import thread_stack
 from ckpt_conformance.scenario import (
     TARGET,
+    EarlierHookError,
     ListenerPlan,
     PlannedListenerError,
     Scenario,
@@ -114,9 +115,8 @@ def instrumented() -> Iterator[None]:
             path = real_save(self, sess, save_path, *args, **kwargs)
             if recorder is not None:
                 match = re.search(r"-(\d+)$", str(path or ""))
-                recorder.add(
-                    Event("write", step=int(match.group(1)) if match else None, info={"path": path})
-                )
+                info = {"path": path, "saver": id(self), "given": recorder.given_saver}
+                recorder.add(Event("write", step=int(match.group(1)) if match else None, info=info))
             return path
 
         for name in _CLOCKS:
@@ -149,6 +149,9 @@ class Recorder:
         #: write waits for them, so an action they take "once the write is surely done"
         #: happens before the write, every time, and LSN-1 sees it (deterministic).
         self.hold_for: list[threading.Thread] = []
+        self.fired: set[str] = set()  # the plans whose raise has fired
+        self.raised: list[BaseException] = []  # what they raised (ERR-1: the same object)
+        self.given_saver: int | None = None  # id() of the saver the hook was given
 
     def add(self, event: Event) -> None:
         self.events.append(event)
@@ -183,12 +186,29 @@ def is_integer(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _planned_exception(plan: ListenerPlan, message: str) -> BaseException:
+    """The exception a planned raise raises (``ListenerPlan.raises``)."""
+    from tensorflow.python.framework import errors
+
+    if plan.raises == "out_of_range":
+        return errors.OutOfRangeError(None, None, message)
+    if plan.raises == "aborted":
+        return errors.AbortedError(None, None, message)
+    if plan.raises == "stop_iteration":
+        return StopIteration(message)
+    return PlannedListenerError(message)
+
+
 def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) -> Any:
     import tensorflow as tf
 
     def maybe_raise(method: str, step: Any) -> None:
-        if plan.raises_at(method, _as_int(step)):
-            raise PlannedListenerError(f"{plan.name}.{method} raised as planned")
+        if plan.name in recorder.fired or not plan.raises_at(method, _as_int(step)):
+            return
+        recorder.fired.add(plan.name)  # once: a retried call does not raise again
+        exc = _planned_exception(plan, f"{plan.name}.{method} raised as planned")
+        recorder.raised.append(exc)
+        raise exc
 
     class RecordingListener(tf.compat.v1.train.CheckpointSaverListener):
         def begin(self) -> None:
@@ -230,8 +250,13 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
     return RecordingListener()
 
 
-def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
-    """Build the listener under test; record its calls and its acts around it."""
+def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _Env) -> Any:
+    """Build the listener under test; record its calls and its acts around it.
+
+    Also recorded: an exception leaving one of its methods (``escaped``; LSN-8) and a
+    global step that differs after one of its calls from before it (``changed_step``;
+    LSN-9).
+    """
     import tensorflow as tf
 
     def record(global_step_value: Any) -> None:
@@ -241,22 +266,37 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
 
     inner = factory(record)
 
+    def call(method: str, session: Any, step: Any, *args: Any) -> Any:
+        before = env.read_step(session)
+        try:
+            return getattr(inner, method)(*args)
+        except BaseException as exc:
+            ends = isinstance(exc, (tf.errors.OutOfRangeError, StopIteration))  # LSN-8
+            info = {"type": type(exc).__name__, "message": str(exc), "ends_training": ends}
+            recorder.add(Event("escaped", TARGET, _as_int(step), info=info))
+            raise
+        finally:
+            after = env.read_step(session)
+            if before != after:
+                info = {"method": method, "before": before, "after": after}
+                recorder.add(Event("changed_step", TARGET, _as_int(step), info=info))
+
     class TargetProxy(tf.compat.v1.train.CheckpointSaverListener):
         def begin(self) -> None:
             recorder.add(Event("begin", TARGET))
-            inner.begin()
+            call("begin", None, None)
 
         def before_save(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("before_save", TARGET, _as_int(global_step_value)))
             running = set(threading.enumerate())
             try:
-                return inner.before_save(session, global_step_value)
+                return call("before_save", session, global_step_value, session, global_step_value)
             finally:
                 recorder.hold_for += [t for t in threading.enumerate() if t not in running]
 
         def after_save(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("after_save", TARGET, _as_int(global_step_value)))
-            value = inner.after_save(session, global_step_value)
+            value = call("after_save", session, global_step_value, session, global_step_value)
             recorder.add(
                 Event("returned", TARGET, _as_int(global_step_value), info={"returned": value})
             )
@@ -264,7 +304,7 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder) -> Any:
 
         def end(self, session: Any, global_step_value: Any) -> Any:
             recorder.add(Event("end", TARGET, _as_int(global_step_value)))
-            return inner.end(session, global_step_value)
+            return call("end", session, global_step_value, session, global_step_value)
 
     return TargetProxy()
 
@@ -278,6 +318,15 @@ class _Env:
     def __init__(self, checkpoint_dir: str, global_step: Any) -> None:
         self.checkpoint_dir = checkpoint_dir
         self.global_step = global_step
+
+    def read_step(self, session: Any) -> Any:
+        """The global step as ``session`` reads it now (None without a usable session)."""
+        if session is None:
+            return None
+        try:
+            return int(session.run(self.global_step))
+        except Exception:  # noqa: BLE001 - a closed or foreign session: nothing to compare
+            return None
 
     def observe(self, session: Any, value: Any, checkpoint: bool = False) -> dict[str, Any]:
         import tensorflow as tf
@@ -300,13 +349,22 @@ class _Env:
         return info
 
 
-def _build_graph(increment: int) -> tuple[Any, Any, Any]:
-    """The global step, a train op, and the op advancing the step (by ``increment``
-    unless another amount is fed to its ``increment`` input)."""
+def _build_graph(increment: int, step_dtype: str = "int64") -> tuple[Any, Any, Any]:
+    """The global step (of ``step_dtype``), a train op, and the op advancing the step
+    (by ``increment`` unless another amount is fed to its ``increment`` input)."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
-    global_step = v1.train.get_or_create_global_step()
+    if step_dtype == "int64":
+        global_step = v1.train.get_or_create_global_step()
+    else:
+        global_step = v1.Variable(
+            0,
+            dtype=getattr(tf, step_dtype),
+            name="global_step",
+            trainable=False,
+            collections=[v1.GraphKeys.GLOBAL_VARIABLES, v1.GraphKeys.GLOBAL_STEP],
+        )
     weight = v1.get_variable("w", initializer=0.0, use_resource=True)
     train_op = weight.assign_add(1.0)
     amount = v1.placeholder_with_default(
@@ -316,13 +374,13 @@ def _build_graph(increment: int) -> tuple[Any, Any, Any]:
     return global_step, train_op, advance
 
 
-def _prepare_resume(checkpoint_dir: str, step: int) -> None:
+def _prepare_resume(checkpoint_dir: str, step: int, step_dtype: str) -> None:
     """Write a checkpoint at ``step`` in a graph of the same shape (not recorded)."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
     with tf.Graph().as_default():
-        global_step, _, _ = _build_graph(1)
+        global_step, _, _ = _build_graph(1, step_dtype)
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             sess.run(global_step.assign(step))
@@ -334,24 +392,50 @@ def _prepare_resume(checkpoint_dir: str, step: int) -> None:
 def _stepper_hook(
     advance: Any, recorder: Recorder, global_step: Any, clock: Clock, scenario: Scenario
 ) -> Any:
-    """The kit's first hook: advances the global step after each run, records the run."""
+    """The kit's first hook: advances the global step after each run, records the run.
+
+    It also plays the scenario's faults that are not a listener's: ``AbortedError``
+    from the graph before a run (``aborts_before_run``; the monitored session recovers)
+    and an ``end()`` that raises before the hook under test is ended.  A new TensorFlow
+    session is recorded (``recovered``), and so is the retry of the interrupted run.
+    """
     import tensorflow as tf
+    from tensorflow.python.framework import errors
 
     amount = advance.graph.get_tensor_by_name("increment:0")
 
     class Stepper(tf.compat.v1.train.SessionRunHook):
+        def begin(self) -> None:
+            self._runs = 0  # counted over the monitored session, across recoveries
+            self._sessions = 0
+            self._started = self._aborted = self._pending_retry = False
+
         def after_create_session(self, session: Any, coord: Any) -> None:
             self._advance = session.make_callable(advance, feed_list=[amount])
             self._read = session.make_callable(global_step)
-            self._runs = 0
+            self._sessions += 1
+            if self._sessions > 1:
+                recorder.add(Event("recovered", step=int(self._read())))
+                self._pending_retry = self._started
 
         def before_run(self, run_context: Any) -> None:
+            self._started = True
+            if self._runs == scenario.aborts_before_run and not self._aborted:
+                self._aborted = True
+                raise errors.AbortedError(None, None, "the graph aborted, as planned")
+            if self._pending_retry:
+                self._pending_retry = False
+                recorder.add(Event("retry"))
             clock.advance(scenario.seconds_per_run)
 
         def after_run(self, run_context: Any, run_values: Any) -> None:
             self._advance(scenario.increment_at(self._runs))
             self._runs += 1
             recorder.add(Event("run", step=int(self._read())))
+
+        def end(self, session: Any) -> None:
+            if scenario.earlier_hook_end_raises:
+                raise EarlierHookError("an earlier hook's end() raised, as planned")
 
     return Stepper()
 
@@ -370,6 +454,32 @@ class Outcome:
     stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
 
 
+def _listeners_argument(scenario: Scenario, listeners: list[Any]) -> Any:
+    """The ``listeners`` argument, in the form the scenario passes it (CONS-7, CONS-8)."""
+    form = scenario.listeners_as
+    if form == "none":
+        return None
+    if form == "tuple":
+        return tuple(listeners)
+    if form == "generator":
+        return (listener for listener in listeners)
+    return list(listeners)  # "list", and "empty" (a scenario without listeners)
+
+
+def _saver_arguments(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
+    """The ``saver`` or ``scaffold`` argument the scenario gives the hook (SAVE-7)."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    if not scenario.saver:
+        return {}
+    saver = v1.train.Saver(pad_step_number=True)  # names checkpoints -%08d (SAVE-6)
+    recorder.given_saver = id(saver)
+    if scenario.saver == "scaffold":
+        return {"scaffold": v1.train.Scaffold(saver=saver)}
+    return {"saver": saver}
+
+
 def _run_session(
     scenario: Scenario,
     factory: Callable[..., Any],
@@ -383,27 +493,47 @@ def _run_session(
 
     v1 = tf.compat.v1
     with tf.Graph().as_default():
-        global_step, train_op, advance = _build_graph(scenario.increment)
+        global_step, train_op, advance = _build_graph(scenario.increment, scenario.step_dtype)
         env = _Env(checkpoint_dir, global_step)
         listeners = [
-            _make_target_proxy(listener_factory, recorder)
+            _make_target_proxy(listener_factory, recorder, env)
             if plan.target
             else _make_recording_listener(plan, recorder, env)
             for plan in scenario.listeners
         ]
-        hook = factory(checkpoint_dir, listeners=listeners, **scenario.hook_kwargs())
+        hook = factory(
+            checkpoint_dir,
+            listeners=_listeners_argument(scenario, listeners),
+            **scenario.hook_kwargs(),
+            **_saver_arguments(scenario, recorder),
+        )
         stepper = _stepper_hook(advance, recorder, global_step, clock, scenario)
-        creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
-        with v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook]) as sess:
+        if scenario.driver == "singular":
+            session = v1.train.SingularMonitoredSession(
+                hooks=[stepper, hook], checkpoint_dir=checkpoint_dir
+            )
+        else:
+            creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
+            session = v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook])
+        with session as sess:
             recorder.add(Event("created"))
             for run in range(scenario.runs):
                 if run == scenario.training_raises_at_run:
                     raise TrainingError(f"training raised at run {run}, as planned")
-                sess.run(train_op)
+                try:
+                    sess.run(train_op)
+                except BaseException as exc:
+                    # The ``with`` block decides: a normal end (OutOfRangeError,
+                    # StopIteration) or an exception that leaves it.
+                    recorder.add(Event("raised", info={"type": type(exc).__name__}))
+                    raise
                 if sess.should_stop():
                     recorder.add(Event("stopped"))
                     break
             recorder.add(Event("close"))
+            for _ in range(scenario.closes - 1):
+                sess.close()  # the ``with`` block closes it once more
+                recorder.add(Event("close"))
 
 
 def _run(
@@ -416,10 +546,13 @@ def _run(
 ) -> None:
     import tensorflow as tf
 
-    checkpoint_dir = os.path.join(workdir, "ckpt")
-    os.makedirs(checkpoint_dir, exist_ok=True)
+    if scenario.fresh_dir:  # neither the directory nor its parent exists (CONS-6)
+        checkpoint_dir = os.path.join(workdir, "fresh", "ckpt")
+    else:
+        checkpoint_dir = os.path.join(workdir, "ckpt")
+        os.makedirs(checkpoint_dir, exist_ok=True)
     if scenario.resume_from is not None:
-        _prepare_resume(checkpoint_dir, scenario.resume_from)
+        _prepare_resume(checkpoint_dir, scenario.resume_from, scenario.step_dtype)
     clock = Clock()
     clock.advance(scenario.clock_start)
     _local.clock, _local.recorder = clock, recorder
@@ -433,11 +566,14 @@ def _run(
             _run_session(scenario, factory, listener_factory, recorder, checkpoint_dir, clock)
     except BaseException as exc:  # noqa: BLE001 - every exception is an observation
         outcome.error = exc
-        recorder.add(Event("error", info={"type": type(exc).__name__, "message": str(exc)}))
+        info = {"type": type(exc).__name__, "message": str(exc)}
+        if recorder.raised:  # ERR-1: the caller gets the listener's exception itself
+            info["listeners_own"] = exc is recorder.raised[-1]
+        recorder.add(Event("error", info=info))
     finally:
         _local.clock = _local.recorder = None
         _active.update(clock=None, recorder=None)
-        outcome.files = sorted(os.listdir(checkpoint_dir))
+        outcome.files = sorted(os.listdir(checkpoint_dir)) if os.path.isdir(checkpoint_dir) else []
         outcome.stored_steps = _stored_steps(checkpoint_dir, outcome.files)
 
 

@@ -55,16 +55,20 @@ class CheckpointSaverHook(_v1.train.SessionRunHook):
         self._save_path = os.path.join(checkpoint_dir, checkpoint_basename)
         self._saver = saver
         self._scaffold = scaffold
-        self._listeners = list(listeners or [])
+        self._listeners = list(listeners or [])  # CONS-7, CONS-8: any iterable, once
         self._save_graph_def = save_graph_def
         self._global_step: Any = None
         self._read_step: Callable[[], Any] | None = None
+        self._written = True  # END-6: whether the latest save's write happened
+        self._ended = False  # END-7: listeners' end() is called once per begin()
 
     def begin(self) -> None:
         global_step = _v1.train.get_global_step()
         if global_step is None:  # CONS-3: before any listener's begin()
             raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
         self._global_step = tf.identity(global_step, name="checkpoint_saver_hook_step")
+        tf.io.gfile.makedirs(self._checkpoint_dir)  # CONS-6: the directory and its parents
+        self._ended = False
         for listener in self._listeners:  # LIFE-1: graph not finalized yet
             listener.begin()
 
@@ -75,32 +79,38 @@ class CheckpointSaverHook(_v1.train.SessionRunHook):
                 session.graph.as_graph_def(add_shapes=True), self._checkpoint_dir, "graph.pbtxt"
             )
         step = self._read_step()
-        self._save(session, step)  # SAVE-1, RES-1: at the step the session starts at
+        self._save(session, step)  # SAVE-5, RES-1: at the step the session starts at
         self._trigger.mark_saved(step)  # STOP-4: this save's stop request is ignored
 
     def after_run(self, run_context: Any, run_values: Any) -> None:
         if not self._trigger.time_allows():
             return
         step = self._read_step()  # SCHED-3: the step after the run
-        if self._trigger.is_due(step):  # SCHED-1, SCHED-2, SCHED-4
+        if self._trigger.is_due(step):  # SCHED-1, SCHED-2, SCHED-5
             self._trigger.mark_saved(step)
             if self._save(run_context.session, step):
                 run_context.request_stop()  # STOP-1
 
     def end(self, session: _v1.Session) -> None:
+        if self._ended:  # END-7: a second close() ends the hook again, not the listeners
+            return
+        self._ended = True
         last_step = self._read_step()
-        if last_step != self._trigger.last_step:  # END-1
+        # END-5; END-6: also when a before_save() raised at the latest save (no write).
+        if last_step != self._trigger.last_step or not self._written:
             self._save(session, last_step)  # END-3: its stop request has no effect
-        for listener in self._listeners:  # END-2
+        for listener in self._listeners:  # END-7
             listener.end(session, last_step)
 
     def _save(self, session: _v1.Session, step: Any) -> bool:
         """One save (SAVE-2); returns whether any listener requested a stop."""
+        self._written = False
         for listener in self._listeners:  # ERR-2: a raise here prevents the write
             listener.before_save(session, step)
         self._get_saver().save(
             session, self._save_path, global_step=step, write_meta_graph=self._save_graph_def
-        )  # SAVE-3, SAVE-4
+        )  # SAVE-3, SAVE-6, SAVE-7
+        self._written = True
         stop_requested = False
         for listener in self._listeners:
             if listener.after_save(session, step):  # STOP-2: no short-circuit
@@ -108,6 +118,7 @@ class CheckpointSaverHook(_v1.train.SessionRunHook):
         return stop_requested
 
     def _get_saver(self) -> _v1.train.Saver:
+        """SAVE-7: the saver given, else the scaffold's, else the graph's."""
         if self._saver is None:
             self._saver = self._scaffold.saver if self._scaffold else _saver_from_collection()
         return self._saver

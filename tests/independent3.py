@@ -109,7 +109,7 @@ class B34_DirCacheHook(_TFHook):
     same directory starts at that step ("we wrote that very checkpoint a
     moment ago; don't rewrite it or re-notify exporters"). A second
     MonitoredSession in the same process therefore has no creation save
-    (SAVE-1/RES-1)."""
+    (SAVE-5/RES-1)."""
 
     def _key(self):
         return os.path.realpath(self._checkpoint_dir)
@@ -638,7 +638,7 @@ CAUGHT_BY = {
     B31_SecsStopIgnoredHook: {"model-trace"},  # STOP-1 under save_secs only
     B32_StallRearmHook: {"model-trace"},  # SCHED-2: a stall spanning a due time
     B33_ZeroMeansUnsetHook: {"constructor-interval-validation"},  # CONS-1 with zeros
-    B34_DirCacheHook: {"model-trace"},  # SAVE-1 in a second session
+    B34_DirCacheHook: {"model-trace"},  # SAVE-5 in a second session
     B36_AsyncExtraListenersHook: {"model-trace"},  # third listener's stop/exception lost
     B37_Float32StepHook: {"model-trace"},  # steps above 2**24
     B38_QuietEndHook: {"listener-errors-propagate", "model-trace"},  # ERR-1 in end()

@@ -96,13 +96,13 @@ def test_list_checks_names_every_check_with_its_clauses():
 
 
 def test_verdicts_reports_partial_status_and_clause_selection(tmp_path):
-    """-k END-2 selects by clause id; a partial run never says CONFORMANT (issue 10)."""
+    """-k END-7 selects by clause id; a partial run never says CONFORMANT (issue 10)."""
     jsonschema = pytest.importorskip("jsonschema")
     report, junit = tmp_path / "r.json", tmp_path / "junit.xml"
     proc = run_cli(
         "--hook", "ckpt_reference:CheckpointSaverHook",
         "--hook", "tests.broken.hooks:IgnoresStopRequests",
-        "-k", "stop-request or END-2",
+        "-k", "stop-request or END-7",
         "--json", str(report), "--junitxml", str(junit),
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -119,12 +119,12 @@ def test_verdicts_reports_partial_status_and_clause_selection(tmp_path):
     }
     broken = data["implementations"][1]
     ran = [c["id"] for c in broken["checks"]]
-    assert "listeners-end" in ran  # END-2, selected by its clause id
+    assert "listeners-end" in ran  # END-7, selected by its clause id
     failed = {c["id"]: c["violated"] for c in broken["checks"] if c["outcome"] == "failed"}
     assert failed == {
         "stop-request-after-run": ["STOP-1"],
         "stop-request-no-short-circuit": ["STOP-2"],
-        "model-trace": ["STOP-1"],  # cites END-2 among the clauses it can blame
+        "model-trace": ["STOP-1"],  # cites END-7 among the clauses it can blame
     }
     assert " CONFORMANT " not in proc.stdout.replace("NOT CONFORMANT", "")
     assert "PARTIAL run" in proc.stdout

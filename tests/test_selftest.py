@@ -157,7 +157,7 @@ def test_correct_but_unusual_implementations_pass_every_check(kind, impl):
 #: The clause model-trace attributes each defect to: the first divergence is blamed on
 #: the clause it breaks (divergence.RULES), proven on one broken hook per clause family.
 MODEL_TRACE_CLAUSE = {
-    broken_hooks.NoCreationSave: "SAVE-1",
+    broken_hooks.NoCreationSave: "SAVE-5",
     broken_hooks.ReversedListenerOrder: "LIFE-1",
     broken_hooks.DoubleEnd: "LIFE-2",
     broken_hooks.UnnumberedCheckpoint: "SAVE-2",
@@ -167,9 +167,9 @@ MODEL_TRACE_CLAUSE = {
     broken_hooks.NotNoneStops: "STOP-3",
     broken_hooks.OffByOneSteps: "SCHED-1",
     broken_hooks.StrictSeconds: "SCHED-2",
-    broken_hooks.SecondsIgnoreStep: "SCHED-4",
-    broken_hooks.AlwaysFinalSave: "END-1",
-    independent.B04_NoEndAfterStopHook: "END-2",
+    broken_hooks.SecondsIgnoreStep: "SCHED-5",
+    broken_hooks.AlwaysFinalSave: "END-5",
+    independent.B04_NoEndAfterStopHook: "END-7",
     broken_hooks.FinalStopSkipsEnd: "END-3",
     broken_hooks.SavesWhenSessionCloses: "END-4",
     broken_hooks.SwallowsListenerErrors: "ERR-1",

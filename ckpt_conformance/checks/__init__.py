@@ -11,6 +11,7 @@ CHECK_MODULES = (
     "ckpt_conformance.checks.schedule",
     "ckpt_conformance.checks.ending",
     "ckpt_conformance.checks.model_trace",
+    "ckpt_conformance.checks.situations",
     "ckpt_conformance.checks.listener",
     "ckpt_conformance.checks.distributed",
 )

@@ -61,22 +61,37 @@ def _expect_error(
         )
 
 
-@check("constructor-contract", "hook", ["CONS-4"])
+@check("constructor-contract", "hook", ["CONS-5"])
 def check_constructor_contract(subject: Subject) -> None:
     """The factory builds a SessionRunHook from checkpoint_dir and keyword options."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    savers = {
+        "saver": lambda: {"saver": v1.train.Saver()},
+        "scaffold": lambda: {"scaffold": v1.train.Scaffold()},
+    }
     for kwargs in (
         {"save_steps": 1, "listeners": []},
         {"save_secs": 1.0, "listeners": []},
         {"save_steps": 2},
+        {"save_steps": 2, "saver": "saver"},
+        {"save_steps": 2, "scaffold": "scaffold"},
     ):
-        hook, error = _in_fresh_graph(subject, lambda d, kw=kwargs: subject.factory(d, **kw))
+
+        def build(d: str, kw: dict[str, Any] = kwargs) -> Any:
+            extra = {k: v for name in kw if name in savers for k, v in savers[name]().items()}
+            plain = {k: v for k, v in kw.items() if k not in savers}
+            return subject.factory(d, **plain, **extra)
+
+        hook, error = _in_fresh_graph(subject, build)
         call = f"factory(checkpoint_dir, **{kwargs})"
         if error is not None:
-            raise ConformanceFailure(["CONS-4"], f"{call} raised {_describe(error)}")
+            raise ConformanceFailure(["CONS-5"], f"{call} raised {_describe(error)}")
         missing = [m for m in _HOOK_METHODS if not callable(getattr(hook, m, None))]
         if missing:
             raise ConformanceFailure(
-                ["CONS-4"],
+                ["CONS-5"],
                 f"{call} returned {type(hook).__name__}, which lacks SessionRunHook "
                 f"methods {missing}",
             )

@@ -76,7 +76,7 @@ RESUMES = (
 compare(
     "final-save",
     "hook",
-    ["END-1"],
+    ["END-5"],
     "At a normal end the hook saves if and only if the last step is not saved yet.",
     STEP_GRID + LARGE_STEPS,
     _after_close,
@@ -91,13 +91,13 @@ _ENDS_AFTER_STOP = (STOP_FIRST, STOP_SECOND)
 @check(
     "listeners-end",
     "hook",
-    ["END-2"],
+    ["END-7"],
     requires=["constructor-contract"],
     scenarios=_ENDS + _ENDS_AFTER_STOP,
 )
 def check_listeners_end(subject: Subject) -> None:
     """Each listener's end(last_step) runs once, in order, after the final save."""
-    subject.expect_same(_ENDS, only("write", "end"), ["END-2"], "writes and listeners' end() calls")
+    subject.expect_same(_ENDS, only("write", "end"), ["END-7"], "writes and listeners' end() calls")
     # After a stop request: judged on the session the hook really produced (whatever
     # it saved), so a stop defect is reported by STOP-1 alone, not again here.
     for scenario in _ENDS_AFTER_STOP:
@@ -116,7 +116,7 @@ def check_listeners_end(subject: Subject) -> None:
         observed = [e for e in tail if e.kind == "end"]
         if observed != expected or any(e.kind == "write" for e in tail[len(expected) :]):
             raise ConformanceFailure(
-                ["END-2"],
+                ["END-7"],
                 f"after a stop request the session ended at step {last}: listeners' end() calls",
                 expected=expected,
                 observed=only("end")(events),
@@ -146,15 +146,33 @@ compare(
 )
 
 
-compare(
+_PROPAGATES = LISTENER_RAISES + FINAL_SAVE_RAISES
+
+
+@check(
     "listener-errors-propagate",
     "hook",
     ["ERR-1"],
-    "An exception from any listener method propagates out of the hook.",
-    LISTENER_RAISES + FINAL_SAVE_RAISES,
-    only("run", "write", "stopped", "close", "error"),
-    "where the listener's exception surfaces",
+    requires=["constructor-contract"],
+    scenarios=_PROPAGATES,
 )
+def check_listener_errors_propagate(subject: Subject) -> None:
+    """An exception from any listener method propagates out of the hook, itself."""
+    subject.expect_same(
+        _PROPAGATES,
+        only("run", "write", "stopped", "close", "error"),
+        ["ERR-1"],
+        "where the listener's exception surfaces",
+    )
+    for scenario in _PROPAGATES:
+        for e in subject.events(scenario):
+            if e.kind == "error" and e.info.get("listeners_own") is False:
+                raise ConformanceFailure(
+                    ["ERR-1"],
+                    f"the caller got {e.info['type']}: {e.info.get('message')!r}, not the "
+                    "exception object the listener raised",
+                    scenario=scenario.name,
+                )
 
 
 compare(
@@ -163,8 +181,8 @@ compare(
     ["ERR-2"],
     "When a before_save() raises, the checkpoint for that step is not written.",
     (SECOND_RAISES_BEFORE_SAVE, *LISTENER_RAISES[1:3], FINAL_SAVE_RAISES[0]),
-    only("before_save", "write", "error"),
-    "saves around a raising before_save()",
+    only("write", "error"),  # the other listeners' before_save() is left open
+    "writes around a raising before_save()",
 )
 
 

@@ -64,7 +64,7 @@ def check_lifecycle_order(subject: Subject) -> None:
 compare(
     "creation-save",
     "hook",
-    ["SAVE-1"],
+    ["SAVE-5"],
     "One save at the starting global step happens while the session is created.",
     [BASIC, RESUMED, NO_RUNS],
     until_created(only("before_save", "write", "after_save", "created", "error")),
@@ -162,7 +162,7 @@ def check_step_values(subject: Subject) -> None:
 @check(
     "checkpoint-on-disk",
     "hook",
-    ["SAVE-4"],
+    ["SAVE-6"],
     requires=["constructor-contract"],
     scenarios=STEP_SCENARIOS,
 )
@@ -176,7 +176,7 @@ def check_checkpoint_on_disk(subject: Subject) -> None:
             stored = event.info.get("stored_step")
             if not latest or not str(latest).endswith(f"-{event.step}") or stored != event.step:
                 raise ConformanceFailure(
-                    ["SAVE-4"],
+                    ["SAVE-6"],
                     f"at {event} the latest checkpoint was {latest!r} "
                     f"storing global step {stored!r}",
                     scenario=scenario.name,

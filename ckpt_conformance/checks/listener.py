@@ -67,6 +67,32 @@ def _scenarios() -> tuple[Scenario, ...]:
 
 LISTENER_SCENARIOS = _scenarios()
 
+#: Session recovery: a save again at a step already saved (LSN-7).
+RECOVERY_SCENARIOS = (
+    Scenario(
+        "graph aborts before run 3, save_steps=1",
+        save_steps=1,
+        runs=5,
+        aborts_before_run=3,
+        listeners=_plans(),
+    ),
+    Scenario(
+        "graph aborts before run 3, save_steps=2",
+        save_steps=2,
+        runs=6,
+        aborts_before_run=3,
+        listeners=_plans(),
+    ),
+    Scenario(
+        "graph aborts before run 2, save_steps=1, resume at 4",
+        save_steps=1,
+        runs=4,
+        resume_from=4,
+        aborts_before_run=2,
+        listeners=_plans(),
+    ),
+)
+
 
 def _listener_scenarios(coverage: str = "default") -> tuple[Scenario, ...]:
     """The hand-picked listener scenarios, then the generated ones of ``coverage``."""
@@ -81,14 +107,19 @@ def _acts(events: list[Event]) -> list[int | None]:
 
 
 def _each_scenario(
-    subject: Subject, clause_id: str, judge: Callable[[list[Event]], str | None]
+    subject: Subject,
+    clause_id: str,
+    judge: Callable[[list[Event]], str | None],
+    fail_on_error: bool = True,
 ) -> None:
-    """Run every listener scenario; ``judge`` returns a complaint or None."""
+    """Run every listener scenario; ``judge`` returns a complaint or None.  A session
+    that failed is a complaint of its own, unless ``fail_on_error`` is off (the judge
+    looks at how it failed)."""
     for scenario in _listener_scenarios(subject.coverage):
         outcome = subject.run(scenario)
         events = outcome.events
         errors = [e for e in events if e.kind == "error"]
-        if errors:
+        if errors and fail_on_error:
             raise ConformanceFailure(
                 [clause_id],
                 f"the session failed: {errors[0].info.get('type')}: "
@@ -161,8 +192,9 @@ def check_acts_once(subject: Subject) -> None:
     """No checkpoint is acted on twice."""
 
     def judge(events: list[Event]) -> str | None:
-        twice = sorted(s for s, n in Counter(_acts(events)).items() if n > 1)
-        return f"acted more than once on step(s) {twice}" if twice else None
+        writes = Counter(e.step for e in events if e.kind == "write")
+        twice = sorted(s for s, n in Counter(_acts(events)).items() if n > max(1, writes[s]))
+        return f"acted more than once on one checkpoint of step(s) {twice}" if twice else None
 
     _each_scenario(subject, "LSN-2", judge)
 
@@ -223,3 +255,84 @@ def check_after_save_returns(subject: Subject) -> None:
         return None
 
     _each_scenario(subject, "LSN-5", judge)
+
+
+@check(
+    "tolerates-recovery",
+    "listener",
+    ["LSN-7"],
+    requires=["listener-contract"],
+    scenarios=RECOVERY_SCENARIOS,
+)
+def check_tolerates_recovery(subject: Subject) -> None:
+    """After a session recovery saves a step again, the listener neither raises nor
+    acts before a checkpoint, nor more than once per checkpoint."""
+    for scenario in RECOVERY_SCENARIOS:
+        events = subject.run(scenario).events
+        escaped = [e for e in events if e.kind == "escaped"]
+        writes = Counter(e.step for e in events if e.kind == "write")
+        acts = Counter(_acts(events))
+        complaint = None
+        if escaped:
+            e = escaped[0]
+            complaint = f"{e.info['type']} escaped from the listener at step {e.step}"
+        elif any(n > writes[s] for s, n in acts.items()):
+            complaint = f"acted on steps {_acts(events)} for writes {_writes(events)}"
+        if complaint:
+            raise ConformanceFailure(
+                ["LSN-7"],
+                f"{complaint} (the session recovered: a step was saved again)",
+                observed=_SHOWN(events),
+                expected=[],
+                scenario=scenario.name,
+            )
+
+
+def _writes(events: list[Event]) -> list[int | None]:
+    return [e.step for e in events if e.kind == "write"]
+
+
+@check(
+    "no-end-of-input-escapes",
+    "listener",
+    ["LSN-8"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
+def check_no_end_of_input_escapes(subject: Subject) -> None:
+    """No OutOfRangeError or StopIteration escapes from the listener (it would end
+    training silently, as if it had finished)."""
+
+    def judge(events: list[Event]) -> str | None:
+        for e in events:
+            if e.kind == "escaped" and e.info.get("ends_training"):
+                return (
+                    f"{e.info['type']} ({e.info['message']!r}) escaped at step {e.step}: a "
+                    "monitored session ends training on it as if the input were exhausted"
+                )
+        return None
+
+    _each_scenario(subject, "LSN-8", judge, fail_on_error=False)
+
+
+@check(
+    "leaves-global-step",
+    "listener",
+    ["LSN-9"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+)
+def check_leaves_global_step(subject: Subject) -> None:
+    """The global step is the same after each of the listener's calls as before it."""
+
+    def judge(events: list[Event]) -> str | None:
+        for e in events:
+            if e.kind == "changed_step":
+                info = e.info
+                return (
+                    f"its {info['method']}() changed the global step from {info['before']} "
+                    f"to {info['after']}"
+                )
+        return None
+
+    _each_scenario(subject, "LSN-9", judge)

@@ -131,7 +131,7 @@ _DOUBLE_SAVE = SAME_STEP + STEP_GRID
 @check(
     "no-double-save",
     "hook",
-    ["SCHED-4"],
+    ["SCHED-5"],
     requires=["constructor-contract"],
     scenarios=_DOUBLE_SAVE,
 )
@@ -143,7 +143,7 @@ def check_no_double_save(subject: Subject) -> None:
         if twice:
             events = _SAVES(subject.events(scenario))
             raise ConformanceFailure(
-                ["SCHED-4"],
+                ["SCHED-5"],
                 f"saved more than once at step(s) {twice}",
                 expected=_SAVES(expected_trace(scenario)),
                 observed=events,
