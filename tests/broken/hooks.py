@@ -446,6 +446,143 @@ class HangsAfterFirstRun(Reference):
         time.sleep(3600)
 
 
+class SavedStepsOutliveSessions(Reference):
+    """Remembers every step it saved for the whole monitored session, so after a
+    recovery it skips the creation save at a step saved before (SAVE-5)."""
+
+    def begin(self):
+        self._saved = set()
+        super().begin()
+
+    def _save(self, session, step):
+        if step in self._saved:
+            return False
+        self._saved.add(step)
+        return super()._save(session, step)
+
+
+class EndsListenersOnRecovery(Reference):
+    """Ends its listeners when the monitored session replaces its TensorFlow session
+    ("flush what the abandoned session started"): REC-1."""
+
+    def after_create_session(self, session, coord):
+        if self._read_step is not None:  # a recovery: not the first TensorFlow session
+            for listener in self._listeners:
+                listener.end(session, self._trigger.last_step)
+        super().after_create_session(session, coord)
+
+
+class EndsListenersOnEveryEnd(Reference):
+    """Has no guard against a second end(): with session=None it still calls every
+    listener's end(), with the step it last saw (END-7)."""
+
+    def end(self, session):
+        if session is None:
+            for listener in self._listeners:
+                listener.end(session, self._trigger.last_step)
+            return
+        super().end(session)
+
+
+class MarksSaveBeforeWrite(Reference):
+    """Counts a save as made once it began, as TensorFlow's hook does, so end() skips the
+    final save after a before_save() raised (END-6, a SHOULD)."""
+
+    def end(self, session):
+        self._written = True  # forget that the latest save was never written
+        super().end(session)
+
+
+class SavesAgainAfterAnyListenerError(Reference):
+    """After any listener exception in a save, end() saves the final step again, even
+    when its checkpoint was written (the exception came from after_save()): END-5."""
+
+    def _save(self, session, step):
+        try:
+            return super()._save(session, step)
+        except Exception:
+            self._written = False
+            raise
+
+
+class IgnoresGivenSaver(Reference):
+    """Always writes with the graph's saver, whatever saver or scaffold it is given."""
+
+    def _get_saver(self):
+        self._saver = None
+        self._scaffold = None
+        return super()._get_saver()
+
+
+class RequiresInt64Step(Reference):
+    """Rejects a global step that is not int64 ("int32 steps are legacy"): SAVE-3."""
+
+    def begin(self):
+        step = v1.train.get_global_step()
+        if step is not None and step.dtype.base_dtype != tf.int64:
+            raise TypeError(f"the global step must be int64, not {step.dtype.name}")
+        super().begin()
+
+
+class NeedsExistingCheckpointDir(Reference):
+    """Assumes checkpoint_dir exists and never creates it (CONS-6)."""
+
+    def __init__(self, checkpoint_dir, save_graph_def=True, **kwargs):
+        super().__init__(checkpoint_dir, save_graph_def=False, **kwargs)
+
+    def begin(self):
+        global_step = v1.train.get_global_step()
+        if global_step is None:
+            raise RuntimeError("Global step should be created to use CheckpointSaverHook.")
+        self._global_step = tf.identity(global_step)
+        self._ended = False
+        for listener in self._listeners:
+            listener.begin()
+
+
+class OnlyListsOfListeners(Reference):
+    """Takes listeners only from a list ("listeners must be a list"), dropping a tuple
+    without a word (CONS-7)."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(
+            checkpoint_dir, listeners=listeners if isinstance(listeners, list) else None, **kwargs
+        )
+
+
+class IteratesListenersEachTime(Reference):
+    """Keeps the listeners argument as given and iterates it at each call, so a
+    generator is used up by begin() (CONS-8, as TensorFlow's hook does)."""
+
+    def __init__(self, checkpoint_dir, listeners=None, **kwargs):
+        super().__init__(checkpoint_dir, **kwargs)
+        self._listeners = listeners or []
+
+
+class TakesOwnOutOfRange(Reference):
+    """Treats OutOfRangeError from a listener's save as "input exhausted" and ends the
+    listeners itself; the session then ends normally and end() ends them again (END-7)."""
+
+    def _save(self, session, step):
+        try:
+            return super()._save(session, step)
+        except tf.errors.OutOfRangeError:
+            for listener in self._listeners:
+                listener.end(session, step)
+            raise
+
+
+class RewrapsListenerErrors(Reference):
+    """Re-raises a listener's exception as a new exception of the same type with a
+    prefixed message, losing the original object and its traceback (ERR-1)."""
+
+    def _save(self, session, step):
+        try:
+            return super()._save(session, step)
+        except Exception as exc:  # noqa: BLE001 - the defect
+            raise type(exc)(f"while saving checkpoint {step}: {exc}") from None
+
+
 CAUGHT_BY: dict[Any, set[str]] = {
     not_a_hook: {"constructor-contract"},
     NoIntervalValidation: {"constructor-interval-validation"},
@@ -459,7 +596,7 @@ CAUGHT_BY: dict[Any, set[str]] = {
         "listeners-end",
         "model-trace",
     },
-    NoCreationSave: {"creation-save", "model-trace"},
+    NoCreationSave: {"creation-save", "model-trace", "singular-monitored-session"},
     WritesBeforeLastBeforeSave: {"save-protocol-order", "lifecycle-order"},
     FloatStepValue: {"global-step-values", "model-trace"},
     StaleStepForListeners: {"global-step-values", "lifecycle-order"},
@@ -479,10 +616,22 @@ CAUGHT_BY: dict[Any, set[str]] = {
     EndBeforeFinalSave: {"listeners-end", "lifecycle-order"},
     DoubleEnd: {"listeners-end", "lifecycle-order", "model-trace"},
     FinalStopSkipsEnd: {"end-after-final-stop-request", "model-trace"},
-    SavesWhenSessionCloses: {"no-end-on-training-error", "model-trace"},
+    SavesWhenSessionCloses: {"no-end-on-training-error", "model-trace", "earlier-hook-end-raises"},
     SwallowsListenerErrors: {"listener-errors-propagate", "model-trace"},
     WritesDespiteBeforeSaveError: {"no-write-after-failed-before-save", "model-trace"},
     AssumesStartAtZero: {"resume-schedule"},
+    SavedStepsOutliveSessions: {"recovery"},
+    EndsListenersOnRecovery: {"recovery"},
+    EndsListenersOnEveryEnd: {"ended-twice"},
+    MarksSaveBeforeWrite: {"end-after-failed-save"},
+    SavesAgainAfterAnyListenerError: {"normal-end-exceptions"},
+    TakesOwnOutOfRange: {"normal-end-exceptions"},
+    IgnoresGivenSaver: {"given-saver"},
+    RequiresInt64Step: {"int32-global-step"},
+    NeedsExistingCheckpointDir: {"fresh-checkpoint-dir"},
+    OnlyListsOfListeners: {"listeners-argument"},
+    IteratesListenersEachTime: {"listeners-iterable"},
+    RewrapsListenerErrors: {"listener-errors-propagate"},
 }
 
 

@@ -112,6 +112,63 @@ def acts_on_next_step_at_end(record):
     return Listener()
 
 
+def insists_on_increasing_steps(record):
+    """Asserts that every save's step is past the last one it saw (a recovery saves a
+    step again, so it raises: LSN-7)."""
+
+    class Listener(_Listener):
+        def begin(self):
+            self._last = -1
+
+        def after_save(self, session, global_step_value):
+            if global_step_value <= self._last:
+                raise ValueError(f"step {global_step_value} went backwards from {self._last}")
+            self._last = global_step_value
+            record(global_step_value)
+
+        def end(self, session, global_step_value):
+            if global_step_value != self._last:
+                record(global_step_value)
+
+    return Listener()
+
+
+def lets_end_of_input_escape(record):
+    """Evaluates on a finite iterator with next(): after three saves StopIteration
+    escapes from after_save(), and training ends as if it had finished (LSN-8)."""
+
+    class Listener(_Listener):
+        def begin(self):
+            self._batches = iter(range(3))
+            self._last = None
+
+        def after_save(self, session, global_step_value):
+            next(self._batches)
+            record(global_step_value)
+            self._last = global_step_value
+
+        def end(self, session, global_step_value):
+            if global_step_value != self._last:
+                record(global_step_value)
+
+    return Listener()
+
+
+def counts_saves_in_global_step(record):
+    """Advances the global step in after_save() "to count the save" (LSN-9)."""
+
+    class Listener(_Listener):
+        def begin(self):
+            step = tf.compat.v1.train.get_global_step()
+            self._bump = tf.compat.v1.assign_add(step, tf.constant(1, step.dtype))
+
+        def after_save(self, session, global_step_value):
+            session.run(self._bump)
+            record(global_step_value)
+
+    return Listener()
+
+
 CAUGHT_BY: dict[Any, set[str]] = {
     not_a_listener: {"listener-contract"},
     acts_in_before_save: {"acts-after-checkpoint"},
@@ -121,4 +178,7 @@ CAUGHT_BY: dict[Any, set[str]] = {
     off_by_one_schedule: {"acts-on-schedule"},
     returns_metrics: {"after-save-return-value"},
     acts_on_next_step_at_end: {"acts-after-checkpoint", "acts-on-schedule"},
+    insists_on_increasing_steps: {"tolerates-recovery"},
+    lets_end_of_input_escape: {"no-end-of-input-escapes"},
+    counts_saves_in_global_step: {"leaves-global-step"},
 }
