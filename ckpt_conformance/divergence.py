@@ -131,6 +131,11 @@ RULES: tuple[Rule, ...] = (
         lambda c: "ERR-2",
     ),
     (
+        "listeners' end() called again when the hook was ended a second time",
+        lambda c: c.kinds()[1] == "end" and c.scenario.closes > 1 and c.phase == "final",
+        lambda c: "END-7",
+    ),
+    (
         "listeners' end() called before the listener's exception left the hook",
         lambda c: (
             c.kinds() == ("error", "end") and any(e.kind == "error" for e in c.observed[c.index :])

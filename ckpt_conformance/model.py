@@ -170,6 +170,12 @@ def expected_trace(scenario: Scenario, *, retry_failed_save: bool = True) -> Tra
         return stop, None
 
     recovers = scenario.driver == "monitored"
+
+    def _restored(latest: int | None) -> int:
+        """The step a new TensorFlow session starts at: the latest checkpoint's, if the
+        session creator restores one, else the initial 0."""
+        return latest if scenario.restores and latest is not None else 0
+
     written: set[int] = set()  # steps written in the current TensorFlow session
 
     def create(step: int) -> tuple[int, str | None]:
@@ -179,7 +185,7 @@ def expected_trace(scenario: Scenario, *, retry_failed_save: bool = True) -> Tra
         written = set()
         _, raised = save(step)
         while raised == "AbortedError" and recovers:
-            step = latest_written if latest_written is not None else 0
+            step = _restored(latest_written)
             out.append(Event("recovered", step=step))
             written = set()
             _, raised = save(step)
@@ -188,7 +194,7 @@ def expected_trace(scenario: Scenario, *, retry_failed_save: bool = True) -> Tra
     def recover() -> tuple[int, str | None]:
         """``_RecoverableSession``: a new TensorFlow session restored from the latest
         checkpoint, its creation save, then the interrupted run again."""
-        step = latest_written if latest_written is not None else 0
+        step = _restored(latest_written)
         out.append(Event("recovered", step=step))
         step, raised = create(step)
         if raised is None:
@@ -252,6 +258,9 @@ def expected_trace(scenario: Scenario, *, retry_failed_save: bool = True) -> Tra
                 continue
             if raised:
                 out.append(Event("raised", info={"type": raised}))
+                if scenario.caller_continues:  # the failed save stays the latest save
+                    run += 1
+                    continue
                 if raised not in ENDS_NORMALLY:
                     error(raised)
                     return None
@@ -305,6 +314,7 @@ PHASE_AFTER = {
     "session": "creation",
     "recovered": "creation",  # a new TensorFlow session: its creation save
     "retry": "run",  # the interrupted run again
+    "run": "run",  # a run after an exception the training loop caught
 }
 
 

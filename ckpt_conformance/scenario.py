@@ -97,6 +97,12 @@ class Scenario:
     #: The stepper's run (0-based) before which the graph raises ``AbortedError`` once;
     #: ``MonitoredSession`` recovers with a new TensorFlow session (REC-1, SAVE-5).
     aborts_before_run: int | None = None
+    #: Whether each TensorFlow session restores the latest checkpoint of checkpoint_dir
+    #: (``ChiefSessionCreator(checkpoint_dir=...)``); if not, a recovery starts again from
+    #: initialized variables, so the global step goes back (LSN-7).
+    restores: bool = True
+    #: The training loop catches a run's exception and goes on with the next run.
+    caller_continues: bool = False
     #: ``"monitored"`` (``MonitoredSession``) or ``"singular"`` (``SingularMonitoredSession``,
     #: which never recovers).
     driver: str = "monitored"

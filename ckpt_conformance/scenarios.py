@@ -212,9 +212,9 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
 
     class RecordingListener(tf.compat.v1.train.CheckpointSaverListener):
         def begin(self) -> None:
+            recorder.add(Event("begin", plan.name))
             # LIFE-1: adding an op fails if the graph is already finalized.
             tf.constant(0, name=f"listener_{plan.name}_begin_op")
-            recorder.add(Event("begin", plan.name))
             maybe_raise("begin", None)
 
         def before_save(self, session: Any, global_step_value: Any) -> None:
@@ -508,12 +508,13 @@ def _run_session(
             **_saver_arguments(scenario, recorder),
         )
         stepper = _stepper_hook(advance, recorder, global_step, clock, scenario)
+        restore_from = checkpoint_dir if scenario.restores else None
         if scenario.driver == "singular":
             session = v1.train.SingularMonitoredSession(
-                hooks=[stepper, hook], checkpoint_dir=checkpoint_dir
+                hooks=[stepper, hook], checkpoint_dir=restore_from
             )
         else:
-            creator = v1.train.ChiefSessionCreator(checkpoint_dir=checkpoint_dir)
+            creator = v1.train.ChiefSessionCreator(checkpoint_dir=restore_from)
             session = v1.train.MonitoredSession(session_creator=creator, hooks=[stepper, hook])
         with session as sess:
             recorder.add(Event("created"))
@@ -526,6 +527,8 @@ def _run_session(
                     # The ``with`` block decides: a normal end (OutOfRangeError,
                     # StopIteration) or an exception that leaves it.
                     recorder.add(Event("raised", info={"type": type(exc).__name__}))
+                    if scenario.caller_continues and isinstance(exc, Exception):
+                        continue
                     raise
                 if sess.should_stop():
                     recorder.add(Event("stopped"))

@@ -7,12 +7,14 @@ which names the spec location and the sentence it backs; ``FACTS`` is the
 resulting registry.  A statement about TensorFlow's code rather than its
 behaviour is a *source-line fact*: ``source_has`` asserts that the installed
 TensorFlow source contains the cited code, so a TensorFlow release that changes
-it fails here rather than silently falsifying the spec.
+it fails here rather than silently falsifying the spec.  The line numbers the spec
+cites are checked the same way (``CITED_LINES``).
 
 The tests drive TensorFlow's own ``CheckpointSaverHook`` in tiny graphs (a global
 step and one weight) through ``MonitoredSession``.  Writes are observed through a
 wrapper around ``Saver.save``; faults are injected by listeners or by a session
-creator whose raw sessions raise, as a preempted worker's would.
+creator whose raw sessions raise, as a preempted worker's would.  Where time
+matters, ``time.time`` is replaced for the test (``clock``); nothing sleeps.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib.metadata
 import inspect
 import numbers
 import os
@@ -41,6 +44,8 @@ from tensorflow.python.training import session_manager, training_util
 from tensorflow.python.training.summary_io import SummaryWriterCache
 
 v1 = tf.compat.v1
+#: ``Saver.save`` as TensorFlow defines it (the ``log`` fixture wraps it during a test).
+SAVER_SAVE = saver_module.Saver.save
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 
 # --------------------------------------------------------------------------- registry
@@ -113,10 +118,9 @@ def log(monkeypatch):
     """A shared trace: listeners append their calls, and every ``Saver.save``
     appends ``("write", global_step, saver)`` once it has written."""
     events: list[tuple] = []
-    real_save = saver_module.Saver.save
 
     def recording_save(self, sess, save_path, global_step=None, *args, **kwargs):
-        path = real_save(self, sess, save_path, global_step, *args, **kwargs)
+        path = SAVER_SAVE(self, sess, save_path, global_step, *args, **kwargs)
         events.append(("write", global_step, self))
         return path
 
@@ -191,7 +195,8 @@ class Recorder(v1.train.CheckpointSaverListener):
 
 
 class TracedHook(v1.train.CheckpointSaverHook):
-    """TensorFlow's hook, logging its own begin(), after_create_session() and end()."""
+    """TensorFlow's hook, logging its own begin(), after_create_session(), before_run(),
+    after_run() and end()."""
 
     def __init__(self, log, *args, **kwargs):
         self._log = log
@@ -204,6 +209,14 @@ class TracedHook(v1.train.CheckpointSaverHook):
     def after_create_session(self, session, coord):
         self._log.append(("hook.after_create_session", int(session.run(self._global_step_tensor))))
         super().after_create_session(session, coord)
+
+    def before_run(self, run_context):
+        self._log.append(("hook.before_run",))
+        return super().before_run(run_context)
+
+    def after_run(self, run_context, run_values):
+        self._log.append(("hook.after_run",))
+        super().after_run(run_context, run_values)
 
     def end(self, session):
         self._log.append(("hook.end",))
@@ -230,11 +243,11 @@ class TapCreator(ms.ChiefSessionCreator):
     def __init__(self, tap, **kwargs):
         super().__init__(**kwargs)
         self.tap = tap
-        self.sessions = 0
+        self.created: list = []  # the raw TensorFlow sessions, in order
 
     def create_session(self):
         sess = super().create_session()
-        self.sessions += 1
+        self.created.append(sess)
         real_run = sess.run
 
         def run(fetches, *args, **kwargs):
@@ -370,7 +383,8 @@ def test_begin_without_global_step_raises_before_listeners(tmp_path, log):
 @fact(
     "hook.md#CONS-3",
     "Before begin() raises for a missing global step it has already created checkpoint_dir "
-    "with an events file (SummaryWriterCache.get runs first)",
+    "and opened an events file there (SummaryWriterCache.get runs first); the writer's thread "
+    "creates the file itself, so it may appear only after begin() has raised",
 )
 def test_begin_creates_dir_before_raising_for_missing_global_step(tmp_path):
     ckpt_dir = tmp_path / "fresh"
@@ -379,6 +393,8 @@ def test_begin_creates_dir_before_raising_for_missing_global_step(tmp_path):
         hook = saver_hook(ckpt_dir)
         with pytest.raises(RuntimeError):
             hook.begin()
+        assert ckpt_dir.is_dir()
+    SummaryWriterCache.clear()  # the writer's thread creates the file; closing waits for it
     assert any(f.startswith("events.out.tfevents.") for f in os.listdir(ckpt_dir))
     source_in_order(
         bsrh.CheckpointSaverHook.begin,
@@ -410,9 +426,10 @@ def test_constructor_signature():
 
 
 @fact(
-    "hook.md#CONS-6",
-    "Constructing CheckpointSaverHook does not create checkpoint_dir; its begin() creates it, "
-    "missing parents included, with an events file, before any listener's begin()",
+    "non-normative.md#when-checkpoint_dir-is-created",
+    "Constructing CheckpointSaverHook creates nothing; its begin() creates checkpoint_dir, "
+    "missing parents included, before any listener's begin(), and opens an events file there "
+    "(created by the writer's thread, so the file itself may appear later)",
 )
 def test_begin_creates_checkpoint_dir_with_parents_before_listeners(tmp_path):
     ckpt_dir = tmp_path / "a" / "b"
@@ -420,13 +437,15 @@ def test_begin_creates_checkpoint_dir_with_parents_before_listeners(tmp_path):
 
     class DirProbe(v1.train.CheckpointSaverListener):
         def begin(self):
-            seen.append(sorted(f.split(".out.")[0] for f in os.listdir(ckpt_dir)))
+            seen.append(ckpt_dir.is_dir())
 
     with model():
         hook = saver_hook(ckpt_dir, DirProbe())
         assert not (tmp_path / "a").exists()
         hook.begin()
-    assert seen == [["events"]]
+    assert seen == [True]
+    SummaryWriterCache.clear()  # the writer's thread creates the file; closing waits for it
+    assert [f.split(".out.")[0] for f in os.listdir(ckpt_dir)] == ["events"]
 
 
 @fact(
@@ -465,7 +484,7 @@ def test_listeners_none_empty_or_tuple(tmp_path, log):
 
 
 @fact(
-    "hook.md#CONS-7",
+    "non-normative.md#the-listeners-argument",
     "CheckpointSaverHook keeps the list it was given (listeners or []) and iterates it at each "
     "call: a listener appended to a non-empty list after construction is called, one appended "
     "to an empty list is not",
@@ -490,7 +509,7 @@ def test_listeners_list_is_kept_not_copied(tmp_path, log):
 
 
 @fact(
-    "hook.md#CONS-7",
+    "non-normative.md#the-listeners-argument",
     "A listener appended to hook._listeners after construction with listeners=None, as "
     "tf.estimator <= 2.15 does with saving_listeners, is called like any other",
 )
@@ -505,7 +524,7 @@ def test_listener_appended_to_hook_listeners_is_called(tmp_path, log):
 
 
 @fact(
-    "hook.md#CONS-7",
+    "non-normative.md#the-listeners-argument",
     "tf.estimator (<= 2.15) attaches saving_listeners by appending them to the "
     "CheckpointSaverHook's _listeners",
 )
@@ -562,9 +581,10 @@ def test_step_dtype_reaches_listeners_as_numpy_integer(tmp_path):
 
 
 @fact(
-    "index.md#terminology",
+    "non-normative.md#a-global-step-of-another-dtype",
     "A float global step makes CheckpointSaverHook.begin() raise TypeError "
-    "(training_util.assert_global_step), after it has created checkpoint_dir",
+    "(training_util.assert_global_step), after it has created checkpoint_dir and before any "
+    "listener's begin()",
 )
 def test_float_global_step_makes_begin_raise_type_error(tmp_path, log):
     ckpt_dir = tmp_path / "ckpt"
@@ -668,7 +688,7 @@ def test_one_step_value_per_save(tmp_path, log):
 
 
 @fact(
-    "hook.md#SAVE-5",
+    "hook.md#REC-1",
     "After an AbortedError or UnavailableError from a run, MonitoredSession creates a new "
     "TensorFlow session and after_create_session is called again, making another creation "
     "save; begin() and end() are not called again",
@@ -681,7 +701,7 @@ def test_recovery_calls_after_create_session_again(tmp_path, log, exc_type):
         hook = TracedHook(log, str(tmp_path), save_steps=1, listeners=[Recorder(log)])
         train(m, [hook], 4, session_creator=creator)
     assert tap.state["raised"] == 1
-    assert creator.sessions == 2
+    assert len(creator.created) == 2
     assert calls(log, "hook.after_create_session") == [0, 0]
     assert calls(log, "L.before_save").count(0) == 2
     assert [e[0] for e in log].count("hook.begin") == 1
@@ -691,7 +711,7 @@ def test_recovery_calls_after_create_session_again(tmp_path, log, exc_type):
 
 
 @fact(
-    "listener.md#LSN-7",
+    "hook.md#SAVE-5",
     "When nothing is restored, the recovery creation save is at step 0 again: steps 0, 1 and 2 "
     "are each written and reported to the listener twice, the step going back from 2 to 0",
 )
@@ -704,7 +724,7 @@ def test_recovery_without_restore_repeats_steps(tmp_path, log):
 
 
 @fact(
-    "hook.md#ERR-1",
+    "index.md#terminology",
     "MonitoredSession retries a run that raised AbortedError on a new session: the exception "
     "never reaches the caller, every run() returns normally and the with block exits normally",
 )
@@ -750,7 +770,7 @@ def test_listener_aborted_error_triggers_recovery(tmp_path, log, method, expecte
         hook = saver_hook(tmp_path, Recorder(log, raises={(method, 2): aborted}))
         done = train(m, [hook], 4, session_creator=creator)
     assert done == 4
-    assert creator.sessions == 2
+    assert len(creator.created) == 2
     assert writes(log) == expected_writes
     assert calls(log, "L.begin") == [None]
     assert calls(log, "L.end") == [3]
@@ -768,13 +788,13 @@ def test_aborted_creation_save_is_retried_on_new_session(tmp_path, log):
     with model() as m:
         hook = saver_hook(tmp_path, Recorder(log, raises={("before_save", 0): aborted}))
         train(m, [hook], 2, session_creator=creator)
-    assert creator.sessions == 2
+    assert len(creator.created) == 2
     assert calls(log, "L.before_save") == [0, 0, 1, 2]
     assert writes(log) == [0, 1, 2]
 
 
 @fact(
-    "non-normative.md#session-recovery",
+    "index.md#terminology",
     "SingularMonitoredSession does not recover: an AbortedError from a run reaches the caller, "
     "after_create_session is called once and no end() is called",
 )
@@ -789,6 +809,113 @@ def test_singular_monitored_session_does_not_recover(tmp_path, log, monkeypatch)
     assert calls(log, "hook.after_create_session") == [0]
     assert calls(log, "L.end") == []
     assert writes(log) == [0, 1]
+
+
+@fact(
+    "index.md#terminology",
+    "A run is attempted again after recovery: the hook's before_run() is called before each "
+    "attempt and its after_run() only after an attempt whose session.run completed (four runs, "
+    "the third aborted: five before_run() calls, four after_run() calls)",
+)
+def test_run_attempts_call_before_run_and_after_run(tmp_path, log):
+    with model() as m:
+        hook = TracedHook(log, str(tmp_path), save_steps=1)
+        assert train(m, [hook], 4, session_creator=TapCreator(fail_caller_run(3))) == 4
+    hook_calls = [e[0][len("hook.") :] for e in log if e[0].startswith("hook.")]
+    run = ["before_run", "after_run"]
+    new_session = ["after_create_session"]
+    assert hook_calls == [
+        "begin",
+        *new_session,
+        *run,
+        *run,
+        "before_run",  # the third run's first attempt, aborted inside session.run
+        *new_session,
+        *run,  # the third run again
+        *run,
+        "end",
+    ]
+
+
+@fact(
+    "non-normative.md#session-recovery",
+    "MonitoredSession retries creating a TensorFlow session after each AbortedError without a "
+    "limit or a delay: a listener raising AbortedError at the first five creation saves gets a "
+    "sixth TensorFlow session (_RecoverableSession._create_session loops with while True and "
+    "never sleeps)",
+)
+def test_recovery_retries_without_limit_or_delay(tmp_path, log):
+    class AbortFiveTimes(v1.train.CheckpointSaverListener):
+        failures = 0
+
+        def before_save(self, session, global_step_value):
+            if AbortFiveTimes.failures < 5:
+                AbortFiveTimes.failures += 1
+                raise errors.AbortedError(None, None, "listener")
+
+    creator = TapCreator(lambda fetches: None)
+    with model() as m:
+        train(m, [saver_hook(tmp_path, AbortFiveTimes())], 1, session_creator=creator)
+    assert len(creator.created) == 6
+    assert writes(log) == [0, 1]
+    source = inspect.getsource(ms._RecoverableSession._create_session)
+    assert "while True:" in source and "except _PREEMPTION_ERRORS" in source
+    assert "sleep" not in source
+
+
+@fact(
+    "listener.md#LSN-7",
+    "An exception other than AbortedError or UnavailableError that a listener raises at the "
+    "recovery creation save reaches the caller of run(), and training stops there",
+)
+def test_exception_at_recovery_creation_save_reaches_caller(tmp_path, log):
+    class FailsAtSecondCreationSave(v1.train.CheckpointSaverListener):
+        creation_saves = 0
+
+        def before_save(self, session, global_step_value):
+            if global_step_value == 0:
+                FailsAtSecondCreationSave.creation_saves += 1
+                if FailsAtSecondCreationSave.creation_saves == 2:
+                    raise ValueError("step 0 again")
+
+    with model() as m:
+        hook = saver_hook(tmp_path, FailsAtSecondCreationSave(), Recorder(log))
+        with pytest.raises(ValueError, match="step 0 again"):
+            train(m, [hook], 4, session_creator=TapCreator(fail_caller_run(3)))
+    assert writes(log) == [0, 1, 2]
+    assert calls(log, "L.end") == []
+
+
+@fact(
+    "hook.md#STOP-4",
+    "A truthy after_save() at a recovery creation save is discarded as well: training runs on "
+    "after the recovery",
+)
+def test_stop_request_at_recovery_creation_save_is_ignored(tmp_path, log):
+    with model() as m:
+        hook = saver_hook(tmp_path, Recorder(log, returns={0: True}))
+        done = train(m, [hook], 4, session_creator=TapCreator(fail_caller_run(3)))
+    assert done == 4
+    assert calls(log, "L.after_save") == [0, 1, 2, 0, 1, 2]
+
+
+@fact(
+    "non-normative.md#the-session-argument",
+    "After recovery the session listeners receive is the new TensorFlow session",
+)
+def test_listener_session_after_recovery_is_the_new_session(tmp_path):
+    seen = []
+
+    class SessionProbe(v1.train.CheckpointSaverListener):
+        def after_save(self, session, global_step_value):
+            seen.append(session)
+
+    creator = TapCreator(fail_caller_run(3))
+    with model() as m:
+        train(m, [saver_hook(tmp_path, SessionProbe())], 4, session_creator=creator)
+    first, second = creator.created
+    assert len(seen) == 6
+    assert all(s is first for s in seen[:3]) and all(s is second for s in seen[3:])
 
 
 # =========================================================================== end-of-input errors
@@ -991,8 +1118,9 @@ def test_default_checkpoint_name_and_latest(tmp_path, log):
 
 @fact(
     "hook.md#SAVE-6",
-    "With Saver(pad_step_number=True) the hook's checkpoints are named model.ckpt-%08d "
-    "(model.ckpt-00000001), and each still stores its step",
+    "Saver.save names a checkpoint '%s-%d' % (save_path, global_step), or with "
+    "'{:08d}'.format(global_step) when pad_step_number is set: with Saver(pad_step_number=True) "
+    "the hook's checkpoints are model.ckpt-00000000, -00000001, ..., each storing its step",
 )
 def test_padded_checkpoint_names(tmp_path, log):
     with model() as m:
@@ -1004,16 +1132,8 @@ def test_padded_checkpoint_names(tmp_path, log):
     assert after == ["model.ckpt-00000000", "model.ckpt-00000001", "model.ckpt-00000002"]
     assert not after[1].endswith("-1")
     assert [stored_step(tmp_path, name) for name in after] == [0, 1, 2]
-
-
-@fact(
-    "hook.md#SAVE-6",
-    "Saver.save names a checkpoint '%s-%d' % (save_path, global_step), or with "
-    "'{:08d}'.format(global_step) when pad_step_number is set",
-)
-def test_saver_naming_source():
     source_in_order(
-        saver_module.Saver.save,
+        SAVER_SAVE,
         'checkpoint_file = "%s-%d" % (save_path, global_step)',
         "if self._pad_step_number:",
         'checkpoint_file = "%s-%s" % (save_path, "{:08d}".format(global_step))',
@@ -1085,23 +1205,24 @@ def test_hook_writes_with_given_then_scaffold_then_graph_saver(tmp_path, log):
 @fact(
     "non-normative.md#saver-options",
     "Given neither a saver nor a scaffold, CheckpointSaverHook._get_saver raises RuntimeError "
-    "at the creation save when the graph's SAVERS collection is empty or holds more than one "
-    "saver",
+    "when the graph's SAVERS collection is empty or holds more than one saver; the first call, "
+    "in after_create_session, comes before any listener's before_save()",
 )
-def test_get_saver_needs_exactly_one_graph_saver(tmp_path):
+def test_get_saver_needs_exactly_one_graph_saver(tmp_path, log):
     for savers, message in [(0, "No items in collection"), (2, "More than one item")]:
         with model(), v1.Session() as sess:
             for _ in range(savers):
                 v1.add_to_collection(v1.GraphKeys.SAVERS, v1.train.Saver())
-            hook = saver_hook(tmp_path / str(savers))
+            hook = saver_hook(tmp_path / str(savers), Recorder(log))
             hook.begin()
             sess.run(v1.global_variables_initializer())
             with pytest.raises(RuntimeError, match=message):
                 hook.after_create_session(sess, None)
+    assert log == [("L.begin",), ("L.begin",)]
 
 
 @fact(
-    "non-normative.md#saver-options",
+    "hook.md#SAVE-7",
     "scaffold.saver is None until Scaffold.finalize(); a hook given a scaffold that no session "
     "creator finalizes fails at the creation save with AttributeError, after before_save(0)",
 )
@@ -1429,7 +1550,7 @@ def test_no_reread_when_stale_step_cannot_trigger(tmp_path, schedule):
 
 
 @fact(
-    "non-normative.md#steps_per_run",
+    "hook.md#SCHED-3",
     "With save_steps=1 or save_steps=5, after_run re-reads the step after every one of 10 runs",
 )
 @pytest.mark.parametrize("save_steps", [1, 5])
@@ -1464,6 +1585,31 @@ def test_same_step_guards_source():
         bsrh.CheckpointSaverHook.end,
         "if last_step != self._timer.last_triggered_step():\n      self._save(session, last_step)",
     )
+
+
+@fact(
+    "hook.md#SCHED-5",
+    "A program that lowers the global step (1, 2, then 1 again) makes TensorFlow's hook save "
+    "twice at step 1 within one TensorFlow session: from after_run under save_secs, from end() "
+    "under save_steps",
+)
+@pytest.mark.parametrize("schedule", [{"save_secs": 10}, {"save_steps": 1}], ids=str)
+def test_lowered_step_is_saved_twice_in_one_session(tmp_path, log, clock, schedule):
+    with model() as m:
+        lower = v1.assign(m.step, 1)
+        hook = TracedHook(log, str(tmp_path), **schedule)
+        with v1.train.MonitoredSession(hooks=[hook]) as sess:
+            for op in (m.train, m.train, lower):
+                clock.now += 10
+                sess.run(op)
+            step_one_saves = writes(log).count(1)
+        step_one_saves_after_end = writes(log).count(1)
+    assert writes(log) == [0, 1, 2, 1]
+    assert calls(log, "hook.after_create_session") == [0]
+    if "save_secs" in schedule:
+        assert (step_one_saves, step_one_saves_after_end) == (2, 2)
+    else:
+        assert (step_one_saves, step_one_saves_after_end) == (1, 2)
 
 
 @fact(
@@ -1518,20 +1664,6 @@ def test_zero_steps_timer_triggers_whenever_step_moves():
         if result[-1]:
             timer.update_last_triggered_step(step)
     assert result == [True, False, True, False, True]
-
-
-@fact(
-    "non-normative.md#non-positive-intervals",
-    "MonitoredTrainingSession creates its own CheckpointSaverHook only for a positive "
-    "save_checkpoint_secs or save_checkpoint_steps",
-)
-def test_monitored_training_session_positive_interval_source():
-    source_has(
-        ms.MonitoredTrainingSession,
-        "if (save_checkpoint_secs and\n        save_checkpoint_secs > 0) or "
-        "(save_checkpoint_steps and\n                                      "
-        "save_checkpoint_steps > 0):",
-    )
 
 
 # =========================================================================== resume
@@ -1702,7 +1834,7 @@ def test_later_listeners_skipped_after_exception(tmp_path, log):
 
 
 @fact(
-    "index.md#scope",
+    "non-normative.md#drivers-other-than-a-monitored-session",
     "Driven by a bare _HookedSession (no after_create_session), TensorFlow's hook makes no "
     "creation save: with save_steps=5 its first save is after the first run, at step 1",
 )
@@ -1721,7 +1853,7 @@ def test_bare_hooked_session_saves_first_after_first_run(tmp_path, log):
 
 
 @fact(
-    "index.md#scope",
+    "non-normative.md#drivers-other-than-a-monitored-session",
     "SingularMonitoredSession drives the hook like MonitoredSession: with save_steps=5 and 3 "
     "runs, a creation save at 0 and a final save at 3",
 )
@@ -1757,6 +1889,30 @@ def test_monitored_training_session_adds_its_own_saver_hook(tmp_path, log):
     assert writes(log) == [0, 0, 2, 2, 3, 3]
     names = [e[0] for e in log]
     assert names[:3] == ["U.begin", "write", "U.before_save"]
+
+
+@fact(
+    "index.md#scope",
+    "MonitoredTrainingSession's own CheckpointSaverHook comes after the chief_only_hooks and "
+    "before the hooks it is given, and saves every 600 seconds when no schedule is given",
+)
+def test_monitored_training_session_hook_order_and_default_schedule(tmp_path):
+    chief_hook, user_hook = v1.train.SessionRunHook(), v1.train.SessionRunHook()
+    with (
+        model(),
+        v1.train.MonitoredTrainingSession(
+            checkpoint_dir=str(tmp_path),
+            chief_only_hooks=[chief_hook],
+            hooks=[user_hook],
+            log_step_count_steps=None,
+            save_summaries_steps=None,
+            save_summaries_secs=None,
+        ) as sess,
+    ):
+        hooks = list(sess._hooks)
+    assert len(hooks) == 3 and hooks[0] is chief_hook and hooks[2] is user_hook
+    assert type(hooks[1]) is v1.train.CheckpointSaverHook
+    assert (hooks[1]._timer._every_secs, hooks[1]._timer._every_steps) == (600, None)
 
 
 @fact(
@@ -1895,23 +2051,265 @@ def test_session_creators_restore_or_wait_source():
     assert parameters["recovery_wait_secs"].default == 30
 
 
+# =========================================================================== cited lines
+
+#: Lines of basic_session_run_hooks.py (BSRH) and monitored_session.py (MS) that the spec
+#: cites, with code each must hold: (module, "first-last" or "line", snippets).
+CITED_LINES = [
+    (bsrh, "120-121", ("if self._last_triggered_step is None:", "return True")),
+    (bsrh, "123-124", ("if self._last_triggered_step == step:", "return False")),
+    (bsrh, "126-128", ("time.time() >= self._last_triggered_time + self._every_secs",)),
+    (bsrh, "127", ("time.time()",)),
+    (bsrh, "130-132", ("step >= self._last_triggered_step + self._every_steps",)),
+    (bsrh, "137", ("current_time = time.time()",)),
+    (
+        bsrh,
+        "527-535",
+        ("def __init__(self,", 'checkpoint_basename="model.ckpt",', "save_graph_def=True):"),
+    ),
+    (bsrh, "558-559", ('raise ValueError("You cannot provide both saver and scaffold.")',)),
+    (bsrh, "562", ("self._save_path = os.path.join(checkpoint_dir, checkpoint_basename)",)),
+    (bsrh, "566", ("self._listeners = listeners or []",)),
+    (bsrh, "570", ("self._steps_per_run = 1000000",)),
+    (bsrh, "577", ("SummaryWriterCache.get(self._checkpoint_dir)",)),
+    (bsrh, "578", ("training_util._get_or_create_global_step_read()",)),
+    (bsrh, "579-581", ('"Global step should be created to use CheckpointSaverHook."',)),
+    (bsrh, "582", ("for l in self._listeners:",)),
+    (bsrh, "582-583", ("for l in self._listeners:", "l.begin()")),
+    (
+        bsrh,
+        "585-602",
+        ("def after_create_session(self, session, coord):", "update_last_triggered_step"),
+    ),
+    (bsrh, "586", ("global_step = session.run(self._global_step_tensor)",)),
+    (bsrh, "587-593", ("if self._save_graph_def:", '"graph.pbtxt"')),
+    (bsrh, "594", ("saver_def = self._get_saver().saver_def",)),
+    (bsrh, "598-599", ("add_graph(graph)", "add_meta_graph(meta_graph_def)")),
+    (bsrh, "601", ("self._save(session, global_step)",)),
+    (bsrh, "601-602", ("self._save(session, global_step)", "update_last_triggered_step")),
+    (bsrh, "602", ("self._timer.update_last_triggered_step(global_step)",)),
+    (bsrh, "604-605", ("def before_run(", "return SessionRunArgs(self._global_step_tensor)")),
+    (bsrh, "608-610", ("stale_global_step = run_values.results", "self._steps_per_run")),
+    (bsrh, "611-612", ("get the real value after train op", "run_context.session.run(")),
+    (bsrh, "612", ("global_step = run_context.session.run(self._global_step_tensor)",)),
+    (bsrh, "613", ("if self._timer.should_trigger_for_step(global_step):",)),
+    (bsrh, "613-614", ("self._timer.update_last_triggered_step(global_step)",)),
+    (bsrh, "613-615", ("update_last_triggered_step(global_step)", "if self._save(")),
+    (bsrh, "614-615", ("update_last_triggered_step(global_step)", "if self._save(")),
+    (bsrh, "615-616", ("if self._save(run_context.session, global_step):", "request_stop()")),
+    (bsrh, "618-623", ("def end(self, session):", "l.end(session, last_step)")),
+    (bsrh, "619", ("last_step = session.run(self._global_step_tensor)",)),
+    (bsrh, "620", ("if last_step != self._timer.last_triggered_step():",)),
+    (
+        bsrh,
+        "620-621",
+        ("last_step != self._timer.last_triggered_step()", "_save(session, last_step)"),
+    ),
+    (bsrh, "620-623", ("self._save(session, last_step)", "l.end(session, last_step)")),
+    (bsrh, "622", ("for l in self._listeners:",)),
+    (bsrh, "622-623", ("for l in self._listeners:", "l.end(session, last_step)")),
+    (bsrh, "629", ("for l in self._listeners:",)),
+    (bsrh, "629-630", ("for l in self._listeners:", "l.before_save(session, step)")),
+    (bsrh, "633-634", ("self._get_saver().save(", "write_meta_graph=self._save_graph_def)")),
+    (bsrh, "635-638", ("SessionLog.CHECKPOINT, checkpoint_path=self._save_path", "step)")),
+    (bsrh, "641-648", ("should_stop = False", "should_stop = True", "return should_stop")),
+    (bsrh, "642", ("for l in self._listeners:",)),
+    (bsrh, "642-647", ("if l.after_save(session, step):", "should_stop = True")),
+    (bsrh, "643", ("if l.after_save(session, step):",)),
+    (bsrh, "650-670", ("def _get_saver(self):", "self._scaffold.saver", "return savers[0]")),
+    (ms, "45", ("_PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)",)),
+    (ms, "228-229", ("if self._saver is None:", "training_saver._get_saver_or_default()")),
+    (ms, "331-335", ("all_hooks = []", "if chief_only_hooks and worker_context.is_chief:")),
+    (
+        ms,
+        "334-335",
+        ("if chief_only_hooks and worker_context.is_chief:", "extend(chief_only_hooks)"),
+    ),
+    (ms, "342-349", ("'CollectiveAllReduceStrategy'", "tmpdir = 'tmp_%s_%d' % (")),
+    (
+        ms,
+        "395-413",
+        ("if worker_context.should_checkpoint:", "os.path.join(checkpoint_dir, tmpdir),"),
+    ),
+    (
+        ms,
+        "406-413",
+        ("elif tmpdir:", "CheckpointSaverHook(", "os.path.join(checkpoint_dir, tmpdir),"),
+    ),
+    (ms, "525-528", ("save_checkpoint_steps = None", "save_checkpoint_secs = 600")),
+    (
+        ms,
+        "537-538",
+        ("if worker_context:", "return _create_monitored_session_with_worker_context("),
+    ),
+    (ms, "555-564", ("if not is_chief:", "WorkerSessionCreator(", "hooks=hooks or [],")),
+    (ms, "555-605", ("if not is_chief:", "extend(chief_only_hooks)", "all_hooks.extend(hooks)")),
+    (ms, "566-568", ("all_hooks = []", "all_hooks.extend(chief_only_hooks)")),
+    (
+        ms,
+        "566-605",
+        ("extend(chief_only_hooks)", "CheckpointSaverHook(", "all_hooks.extend(hooks)"),
+    ),
+    (
+        ms,
+        "592-595",
+        ("if checkpoint_dir:", "save_checkpoint_secs > 0", "save_checkpoint_steps > 0"),
+    ),
+    (
+        ms,
+        "592-602",
+        ("if checkpoint_dir:", "CheckpointSaverHook(", "save_graph_def=save_graph_def))"),
+    ),
+    (
+        ms,
+        "596-602",
+        ("CheckpointSaverHook(", "checkpoint_dir,", "save_steps=save_checkpoint_steps,"),
+    ),
+    (ms, "604-605", ("if hooks:", "all_hooks.extend(hooks)")),
+    (ms, "741", ("h.begin()",)),
+    (ms, "753", ("self._sess = _RecoverableSession(self._coordinated_creator)",)),
+    (
+        ms,
+        "886-891",
+        ("def __exit__(", "if exception_type in [errors.OutOfRangeError, StopIteration]:"),
+    ),
+    (
+        ms,
+        "903-913",
+        ("def create_session(self):", "hook.after_create_session(self.tf_sess, self.coord)"),
+    ),
+    (ms, "903-916", ("after_create_session(self.tf_sess, self.coord)", "_HookedSession(")),
+    (ms, "913", ("hook.after_create_session(self.tf_sess, self.coord)",)),
+    (ms, "918-922", ("def _close_internal(", "if not exception_type:", "h.end(")),
+    (ms, "922", ("h.end(self._coordinated_creator.tf_sess)",)),
+    (ms, "925-926", ("if self._sess is None:", "raise RuntimeError('Session is already closed.')")),
+    (ms, "930", ("self._coordinated_creator.tf_sess = None",)),
+    (ms, "1053", ("should_recover=True,",)),
+    (ms, "1155", ("should_recover=False,",)),
+    (ms, "1261-1275", ("def _create_session(self):", "while True:", "except _PREEMPTION_ERRORS")),
+    (ms, "1282-1294", ("except _PREEMPTION_ERRORS as e:", "self._sess = self._create_session()")),
+    (
+        ms,
+        "1302-1323",
+        ("def run(self, fetches,", "except _PREEMPTION_ERRORS as e:", "self._sess = None"),
+    ),
+    (ms, "1312-1323", ("except _PREEMPTION_ERRORS as e:", "preemption in", "self.close()")),
+    (ms, "1454-1456", ("run_context = session_run_hook.SessionRunContext(", "session=self._sess)")),
+]
+
+
+def _lines(path, lines: str) -> str:
+    first, _, last = lines.partition("-")
+    source = Path(path).read_text(encoding="utf-8").splitlines()
+    return "\n".join(source[int(first) - 1 : int(last or first)])
+
+
+@fact(
+    "index.md#ckpt-conformance-specification",
+    "Each line of basic_session_run_hooks.py and monitored_session.py that the spec cites "
+    "holds the code it is cited for, on this TensorFlow release",
+)
+@pytest.mark.parametrize(
+    ("module", "lines", "snippets"),
+    CITED_LINES,
+    ids=[f"{m.__name__.rsplit('.', 1)[1]}.py:{lines}" for m, lines, _ in CITED_LINES],
+)
+def test_cited_lines_hold_the_cited_code(module, lines, snippets):
+    text = _lines(inspect.getsourcefile(module), lines)
+    for snippet in snippets:
+        assert snippet in text, f"{snippet!r} is not in lines {lines}:\n{text}"
+
+
+#: Lines of other files the spec cites per release: (module, {release: lines}, snippets).
+#: The release is TensorFlow's, or tensorflow-estimator's for estimator.py.
+CITED_LINES_PER_RELEASE = [
+    (
+        "tensorflow.python.training.saver",
+        {"2.12.1": "1260-1266", "2.21.0": "1261-1267"},
+        ('checkpoint_file = "%s-%d" % (save_path, global_step)', '"{:08d}".format(global_step)'),
+    ),
+    (
+        "tensorflow.python.training.saver",
+        {"2.12.1": "1301-1305", "2.21.0": "1302-1306"},
+        ("\"Parent directory of {} doesn't exist, can't save.\"",),
+    ),
+    (
+        "tensorflow.python.summary.writer.event_file_writer",
+        {"2.12.1": "64", "2.21.0": "64"},
+        ("gfile.MakeDirs(self._logdir)",),
+    ),
+    (
+        "tensorflow.python.training.training_util",
+        {"2.12.1": "339", "2.21.0": "342"},
+        ("if not global_step_tensor.dtype.base_dtype.is_integer:",),
+    ),
+    (
+        "tensorflow_estimator.python.estimator.estimator",
+        {"2.12.0": "1209"},
+        ("training_util._get_or_create_global_step_read(g)",),
+    ),
+    (
+        "tensorflow_estimator.python.estimator.estimator",
+        {"2.12.0": "1214"},
+        ("estimator_spec = self._call_model_fn(features, labels, ModeKeys.TRAIN,",),
+    ),
+    (
+        "tensorflow_estimator.python.estimator.estimator",
+        {"2.12.0": "1471-1474"},
+        ("for listener in saving_listeners:", "saver_hooks[0]._listeners.append(listener)"),
+    ),
+]
+
+
+@fact(
+    "index.md#ckpt-conformance-specification",
+    "Each line of saver.py, training_util.py, event_file_writer.py and tf.estimator's "
+    "estimator.py that the spec cites for a release holds the code it is cited for there",
+)
+@pytest.mark.parametrize(
+    ("name", "lines_by_release", "snippets"),
+    CITED_LINES_PER_RELEASE,
+    ids=[f"{n.rsplit('.', 1)[1]}.py:{min(r.values())}" for n, r, _ in CITED_LINES_PER_RELEASE],
+)
+def test_cited_lines_per_release_hold_the_cited_code(name, lines_by_release, snippets):
+    module = pytest.importorskip(name)
+    distribution = "tensorflow-estimator" if name.startswith("tensorflow_estimator") else None
+    release = importlib.metadata.version(distribution) if distribution else tf.__version__
+    if release not in lines_by_release:
+        pytest.skip(f"the spec cites no line of {name} for release {release}")
+    text = _lines(inspect.getsourcefile(module), lines_by_release[release])
+    for snippet in snippets:
+        assert snippet in text, f"{snippet!r} is not in lines {lines_by_release[release]}:\n{text}"
+
+
 # =========================================================================== the registry
 
 
 LOCATION = re.compile(r"(?P<file>[a-z][a-z0-9_-]*\.md)#(?P<anchor>[A-Za-z0-9_-]+)")
 
 
+def spec_anchors(text: str) -> set[str]:
+    """The ``id`` anchors of a spec page and the GitHub-style slugs of its headings."""
+    anchors = set(re.findall(r'<(?:a|span) id="([^"]+)"', text))
+    for heading in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-"))
+    return anchors
+
+
 def test_every_fact_names_a_spec_location():
-    assert 40 <= len(FACTS) <= 90
+    assert 40 <= len(FACTS) <= 100
+    pages: dict[str, set[str]] = {}
     for location, sentence, name in FACTS:
         match = LOCATION.fullmatch(location)
         assert match, f"{name}: {location!r} is not <file>.md#<anchor>"
-        assert (SPEC / match["file"]).is_file(), f"{name}: no spec/{match['file']}"
+        page = SPEC / match["file"]
+        assert page.is_file(), f"{name}: there is no spec/{match['file']}"
         anchor = match["anchor"]
         if re.fullmatch(r"[A-Z]+-\d+", anchor):
             assert anchor in CLAUSE_IDS, f"{name}: {anchor} is not a clause of spec 2.0"
-        else:
-            assert anchor == anchor.lower(), f"{name}: section slug {anchor!r} is not lowercase"
+        if page.name not in pages:
+            pages[page.name] = spec_anchors(page.read_text(encoding="utf-8"))
+        assert anchor in pages[page.name], f"{name}: spec/{page.name} has no #{anchor}"
         assert sentence.strip() and sentence == " ".join(sentence.split()), name
     names = [name for _, _, name in FACTS]
     assert len(names) == len(set(names)), "a test declares two facts"

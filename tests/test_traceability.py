@@ -76,3 +76,23 @@ def test_checks_cite_only_known_clauses_of_their_subject():
 def test_clause_ids_have_the_documented_form():
     for clause_id in CLAUSES:
         assert re.fullmatch(r"[A-Z]+-\d+", clause_id)
+
+
+def test_withdrawn_clauses_are_gone_and_named_in_the_changelog():
+    """Spec 2.0 withdrew clauses: their IDs are never reused, each names successors that
+    exist, and the changelog states each one with its reason."""
+    from ckpt_conformance.clauses import WITHDRAWN
+
+    changelog = (SPEC / "changelog.md").read_text(encoding="utf-8")
+    for clause_id, (version, successors) in WITHDRAWN.items():
+        assert clause_id not in CLAUSES, f"{clause_id} was withdrawn; its ID is never reused"
+        assert successors and all(s in CLAUSES for s in successors), clause_id
+        assert clause_id in changelog and version in changelog, clause_id
+
+
+def test_checks_cite_no_withdrawn_clause():
+    from ckpt_conformance.clauses import WITHDRAWN
+
+    for kind in ("hook", "listener"):
+        for check in list_checks(kind, distributed=True):
+            assert not set(check.clauses) & set(WITHDRAWN), check.id

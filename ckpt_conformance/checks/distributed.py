@@ -9,6 +9,7 @@ from __future__ import annotations
 from ckpt_conformance.checks.registry import ConformanceFailure, check
 from ckpt_conformance.distributed.run import BASIC, STOP, DistributedOutcome
 from ckpt_conformance.model import expected_trace
+from ckpt_conformance.scenario import checkpoint_step
 from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import LISTENER_CALLS, only
 
@@ -55,7 +56,7 @@ def check_checkpoint_content(subject: Subject) -> None:
             if e.kind != "after_save" or e.who != "a":
                 continue
             latest, stored, weight = (e.info.get(k) for k in ("latest", "stored_step", "stored_w"))
-            if not str(latest).endswith(f"-{e.step}") or stored != e.step or weight != e.step:
+            if checkpoint_step(latest) != e.step or stored != e.step or weight != e.step:
                 raise ConformanceFailure(
                     ["DIST-2"],
                     f"at {e} the latest checkpoint was {latest!r}, storing global "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ckpt_conformance.checks.registry import ConformanceFailure, check, compare
 from ckpt_conformance.model import expected_trace, lifecycle_violations
+from ckpt_conformance.scenario import checkpoint_step
 from ckpt_conformance.scenarios import ListenerPlan, Scenario, is_integer
 from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import Event, only, render, until_created
@@ -174,7 +175,7 @@ def check_checkpoint_on_disk(subject: Subject) -> None:
                 continue
             latest = event.info.get("latest")
             stored = event.info.get("stored_step")
-            if not latest or not str(latest).endswith(f"-{event.step}") or stored != event.step:
+            if checkpoint_step(latest) != event.step or stored != event.step:
                 raise ConformanceFailure(
                     ["SAVE-6"],
                     f"at {event} the latest checkpoint was {latest!r} "

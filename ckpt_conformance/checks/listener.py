@@ -84,6 +84,22 @@ RECOVERY_SCENARIOS = (
         listeners=_plans(),
     ),
     Scenario(
+        "graph aborts before run 3, nothing restored: steps go back to 0",
+        save_steps=1,
+        runs=5,
+        aborts_before_run=3,
+        restores=False,
+        listeners=_plans(),
+    ),
+    Scenario(
+        "graph aborts before run 4, save_steps=2, nothing restored",
+        save_steps=2,
+        runs=6,
+        aborts_before_run=4,
+        restores=False,
+        listeners=_plans(),
+    ),
+    Scenario(
         "graph aborts before run 2, save_steps=1, resume at 4",
         save_steps=1,
         runs=4,
@@ -111,11 +127,12 @@ def _each_scenario(
     clause_id: str,
     judge: Callable[[list[Event]], str | None],
     fail_on_error: bool = True,
+    extra: tuple[Scenario, ...] = (),
 ) -> None:
-    """Run every listener scenario; ``judge`` returns a complaint or None.  A session
-    that failed is a complaint of its own, unless ``fail_on_error`` is off (the judge
-    looks at how it failed)."""
-    for scenario in _listener_scenarios(subject.coverage):
+    """Run every listener scenario (and ``extra``); ``judge`` returns a complaint or None.
+    A session that failed is a complaint of its own, unless ``fail_on_error`` is off (the
+    judge looks at how it failed)."""
+    for scenario in _listener_scenarios(subject.coverage) + extra:
         outcome = subject.run(scenario)
         events = outcome.events
         errors = [e for e in events if e.kind == "error"]
@@ -297,7 +314,7 @@ def _writes(events: list[Event]) -> list[int | None]:
     "listener",
     ["LSN-8"],
     requires=["listener-contract"],
-    scenarios=_listener_scenarios,
+    scenarios=lambda: _listener_scenarios() + RECOVERY_SCENARIOS,
 )
 def check_no_end_of_input_escapes(subject: Subject) -> None:
     """No OutOfRangeError or StopIteration escapes from the listener (it would end
@@ -306,13 +323,14 @@ def check_no_end_of_input_escapes(subject: Subject) -> None:
     def judge(events: list[Event]) -> str | None:
         for e in events:
             if e.kind == "escaped" and e.info.get("ends_training"):
+                first_line = str(e.info["message"]).strip().splitlines()[:1]
                 return (
-                    f"{e.info['type']} ({e.info['message']!r}) escaped at step {e.step}: a "
-                    "monitored session ends training on it as if the input were exhausted"
+                    f"{e.info['type']} ({' '.join(first_line)!r}) escaped at step {e.step}: "
+                    "a monitored session ends training on it as if the input were exhausted"
                 )
         return None
 
-    _each_scenario(subject, "LSN-8", judge, fail_on_error=False)
+    _each_scenario(subject, "LSN-8", judge, fail_on_error=False, extra=RECOVERY_SCENARIOS)
 
 
 @check(
@@ -320,7 +338,7 @@ def check_no_end_of_input_escapes(subject: Subject) -> None:
     "listener",
     ["LSN-9"],
     requires=["listener-contract"],
-    scenarios=_listener_scenarios,
+    scenarios=lambda: _listener_scenarios() + RECOVERY_SCENARIOS,
 )
 def check_leaves_global_step(subject: Subject) -> None:
     """The global step is the same after each of the listener's calls as before it."""
@@ -335,4 +353,4 @@ def check_leaves_global_step(subject: Subject) -> None:
                 )
         return None
 
-    _each_scenario(subject, "LSN-9", judge)
+    _each_scenario(subject, "LSN-9", judge, fail_on_error=False, extra=RECOVERY_SCENARIOS)

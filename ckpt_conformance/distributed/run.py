@@ -61,6 +61,8 @@ def run_distributed(hook: str, deadline: float) -> DistributedOutcome:
     outcome = DistributedOutcome()
     root = tempfile.mkdtemp(prefix="ckpt-conformance-distributed-")
     dirs = {s.name: os.path.join(root, s.name.replace(" ", "-")) for s in (BASIC, STOP)}
+    for directory in dirs.values():  # as in every single-process scenario; CONS-6 has its own
+        os.makedirs(directory)
     try:
         first = run_cluster(hook, [_node_spec(s, dirs[s.name]) for s in (BASIC, STOP)], deadline)
         _collect(outcome, first)

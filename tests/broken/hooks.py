@@ -338,18 +338,18 @@ class SavesWhenSessionCloses(Reference):
     def after_create_session(self, session, coord):
         super().after_create_session(session, coord)
         close, hook = session.close, self
-        hook._ended = False
+        hook._closed_once = False
 
         def close_with_final_save():
-            if not hook._ended:
+            if not hook._closed_once:
                 hook.end(session)
             close()
 
         session.close = close_with_final_save
 
     def end(self, session):
-        if not self._ended:
-            self._ended = True
+        if not self._closed_once:
+            self._closed_once = True
             super().end(session)
 
 
