@@ -179,12 +179,20 @@ CLAUSES: dict[str, Clause] = {
         ),
         # --- scheduling
         _c(
-            "SCHED-1",
+            "SCHED-6",
             "MUST",
             "hook",
-            "With save_steps=N, after each run the hook MUST save if and only if the "
-            "global step after the run is at least N past the step of its latest "
-            "save.",
+            "With save_steps=N, after each run that advances the global step by at most "
+            "1000000, the hook MUST save if and only if the global step after the run is "
+            "at least N past the step of its latest save.",
+        ),
+        _c(
+            "SCHED-7",
+            "SHOULD",
+            "hook",
+            "With save_steps=N, after a run that advances the global step by more than "
+            "1000000, the hook SHOULD save if and only if the global step after the run is "
+            "at least N past the step of its latest save.",
         ),
         _c(
             "SCHED-2",
@@ -415,6 +423,10 @@ WITHDRAWN: dict[str, tuple[str, tuple[str, ...]]] = {
     "END-2": (
         "2.0",
         ("END-7",),
+    ),
+    "SCHED-1": (
+        "2.0",
+        ("SCHED-6", "SCHED-7"),
     ),
 }
 

@@ -99,7 +99,7 @@ def _save_clause(ctx: Context) -> str:
         return "SCHED-5"
     if ctx.scenario.save_secs is not None:
         return "SCHED-2"
-    return "SCHED-1"
+    return "SCHED-6"
 
 
 def _other_step(ctx: Context) -> bool:
@@ -220,7 +220,7 @@ CLAUSES = (
     "STOP-1",
     "STOP-2",
     "STOP-3",
-    "SCHED-1",
+    "SCHED-6",
     "SCHED-2",
     "SCHED-5",
     "END-3",

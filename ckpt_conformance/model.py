@@ -241,7 +241,7 @@ def expected_trace(scenario: Scenario, *, retry_failed_save: bool = True) -> Tra
             out.append(Event("run", step=step))
             if scenario.save_secs is not None:  # SCHED-2
                 due = clock >= last_time + scenario.save_secs and step != last_step
-            else:  # SCHED-1, SCHED-3
+            else:  # SCHED-6, SCHED-3
                 due = step >= last_step + scenario.save_steps
             if not due:
                 run += 1

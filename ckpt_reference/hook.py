@@ -86,7 +86,7 @@ class CheckpointSaverHook(_v1.train.SessionRunHook):
         if not self._trigger.time_allows():
             return
         step = self._read_step()  # SCHED-3: the step after the run
-        if self._trigger.is_due(step):  # SCHED-1, SCHED-2, SCHED-5
+        if self._trigger.is_due(step):  # SCHED-6, SCHED-2, SCHED-5
             self._trigger.mark_saved(step)
             if self._save(run_context.session, step):
                 run_context.request_stop()  # STOP-1

@@ -1,4 +1,4 @@
-"""The save schedule: every N steps or every T seconds (SCHED-1, SCHED-2, SCHED-5).
+"""The save schedule: every N steps or every T seconds (SCHED-6, SCHED-2, SCHED-5).
 
 This is the only module of the reference implementation that reads a clock, and it
 reads ``time.time`` at call time so that a test (or the conformance kit) can
@@ -41,14 +41,14 @@ class SaveTrigger:
         return _now() >= self._last_time + self._every_secs  # SCHED-2
 
     def is_due(self, step: int) -> bool:
-        """True when the hook must save at ``step`` (SCHED-1, SCHED-2, SCHED-5)."""
+        """True when the hook must save at ``step`` (SCHED-6, SCHED-2, SCHED-5)."""
         if self.last_step is None:
             return True
         if step == self.last_step:  # SCHED-5: never twice at one step
             return False
         if self._every_secs is not None:
             return self.time_allows()  # SCHED-2
-        return step >= self.last_step + self._every_steps  # SCHED-1
+        return step >= self.last_step + self._every_steps  # SCHED-6
 
     def mark_saved(self, step: int) -> None:
         """Record that a save was triggered at ``step``, now."""

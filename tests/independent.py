@@ -464,10 +464,13 @@ CAUGHT_BY = {
     B07_IsComparisonHook: {"no-double-save", "final-save"},
     B08_WholeSecondsHook: {"schedule-secs"},
     B09_NumpyBoolStopHook: {"falsy-return-no-stop"},
+    # Correct under spec 1.0; spec 2.0's CONS-6 requires writing into a checkpoint_dir
+    # that does not exist yet (TensorFlow's hook creates it in begin()), and this one
+    # writes there without creating it.
+    C01_ScratchHook: {"fresh-checkpoint-dir"},
 }
 LISTENERS_CAUGHT_BY = {B12_double_end_listener: {"acts-once-per-checkpoint"}}
 CORRECT_HOOKS = [
-    C01_ScratchHook,
     C02_ExtraKwargsHook,
     C03_sharded_saver_hook,
     C04_PythonIntStepsHook,

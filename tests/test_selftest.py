@@ -11,7 +11,7 @@ import pytest
 
 from ckpt_conformance.api import check_hook, check_listener, list_checks
 from ckpt_conformance.targets import name_of
-from tests import correct, independent, independent3
+from tests import correct, independent, independent3, independent4
 from tests.broken import hooks as broken_hooks
 from tests.broken import listeners as broken_listeners
 
@@ -22,7 +22,34 @@ CORPUS = (
     + [("listener", impl, checks) for impl, checks in independent.LISTENERS_CAUGHT_BY.items()]
     + [("hook", impl, checks) for impl, checks in independent3.CAUGHT_BY.items()]
     + [("listener", impl, checks) for impl, checks in independent3.LISTENERS_CAUGHT_BY.items()]
+    + [("hook", impl, checks) for impl, checks in independent4.CAUGHT_BY.items()]
+    + [("listener", impl, checks) for impl, checks in independent4.LISTENERS_CAUGHT_BY.items()]
 )
+
+#: The SHOULD checks TensorFlow's own hook fails: its deviations, documented on
+#: docs/tf-deviations.md.  Hooks built on TensorFlow's (the correct corpus) inherit them.
+TF_DEVIATIONS = {
+    "end-after-failed-save": "END-6",
+    "listeners-iterable": "CONS-8",
+    "schedule-huge-jumps": "SCHED-7",
+}
+
+
+def _should_failures(result) -> dict[str, str]:
+    """The SHOULD-level failures of a run: check id -> violated clause."""
+    return {
+        c.check_id: c.violated[0]
+        for c in result.checks
+        if c.outcome != "passed" and c.level.value == "SHOULD"
+    }
+
+
+def _must_failures(result) -> list[tuple[str, str, str]]:
+    return [
+        (c.check_id, c.outcome, c.message)
+        for c in result.checks
+        if c.outcome != "passed" and c.level.value == "MUST"
+    ]
 
 
 @pytest.mark.parametrize("kind", ["hook", "listener"])
@@ -71,9 +98,9 @@ def test_baseline_passes_every_check(target):
     run = check_hook if loaded.kind == "hook" else check_listener
     result = run(loaded.factory)
     assert len(result.checks) == len(list_checks(loaded.kind))
-    assert [
-        (c.check_id, c.outcome, c.message) for c in result.checks if c.outcome != "passed"
-    ] == []
+    assert _must_failures(result) == []
+    tensorflow = target.startswith("tensorflow:")
+    assert _should_failures(result) == (TF_DEVIATIONS if tensorflow else {})
     assert result.conformant
 
 
@@ -121,10 +148,15 @@ def test_broken_hook_is_rejected_on_a_cluster(impl, checks):
 
 CORRECT = [
     ("hook", h)
-    for h in correct.CORRECT_HOOKS + independent.CORRECT_HOOKS + independent3.CORRECT_HOOKS
+    for h in correct.CORRECT_HOOKS
+    + independent.CORRECT_HOOKS
+    + independent3.CORRECT_HOOKS
+    + independent4.CORRECT_HOOKS
 ] + [
     ("listener", listener)
-    for listener in independent.CORRECT_LISTENERS + independent3.CORRECT_LISTENERS
+    for listener in independent.CORRECT_LISTENERS
+    + independent3.CORRECT_LISTENERS
+    + independent4.CORRECT_LISTENERS
 ]
 
 
@@ -148,9 +180,9 @@ def test_correct_but_unusual_implementations_pass_every_check(kind, impl):
     timing, from scratch, extra keyword arguments, a sharded saver, Python-int steps,
     stateful schedules), behaving the same: the kit must accept them."""
     result = (check_hook if kind == "hook" else check_listener)(impl)
-    assert [
-        (c.check_id, c.outcome, c.message) for c in result.checks if c.outcome != "passed"
-    ] == []
+    assert _must_failures(result) == []
+    # A SHOULD it misses can only be one TensorFlow's hook misses too (most are built on it).
+    assert set(_should_failures(result).items()) <= set(TF_DEVIATIONS.items())
     assert result.verdict.value == "CONFORMANT"
 
 
@@ -165,7 +197,7 @@ MODEL_TRACE_CLAUSE = {
     broken_hooks.IgnoresStopRequests: "STOP-1",
     broken_hooks.ShortCircuitStop: "STOP-2",
     broken_hooks.NotNoneStops: "STOP-3",
-    broken_hooks.OffByOneSteps: "SCHED-1",
+    broken_hooks.OffByOneSteps: "SCHED-6",
     broken_hooks.StrictSeconds: "SCHED-2",
     broken_hooks.SecondsIgnoreStep: "SCHED-5",
     broken_hooks.AlwaysFinalSave: "END-5",

@@ -1391,7 +1391,7 @@ def test_end_receives_step_already_handled_after_stop(tmp_path, log):
 
 
 @fact(
-    "hook.md#SCHED-1",
+    "hook.md#SCHED-6",
     "SecondOrStepTimer(every_steps=N).should_trigger_for_step(step) is True before the first "
     "trigger, then True iff step >= last_triggered_step + N and step differs from it",
 )
@@ -1407,7 +1407,7 @@ def test_step_timer_semantics():
 
 
 @fact(
-    "hook.md#SCHED-1",
+    "hook.md#SCHED-6",
     "With save_steps=5 and a global step advancing by 3 per run, CheckpointSaverHook saves at "
     "0, 6, 12 and 18, not at 5, 10 or 15",
 )
@@ -1418,7 +1418,7 @@ def test_save_steps_counts_from_latest_save(tmp_path, log):
 
 
 @fact(
-    "hook.md#SCHED-1",
+    "hook.md#SCHED-6",
     "With save_steps=2000000, runs that move the step by 2000000 and a stale fetched step (the "
     "increment ordered after the read tensor), the steps_per_run gate (stale step + 1000000) "
     "skips the re-read after the first run, so the save due at 2000000 is missed; the next "

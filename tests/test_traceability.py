@@ -96,3 +96,12 @@ def test_checks_cite_no_withdrawn_clause():
     for kind in ("hook", "listener"):
         for check in list_checks(kind, distributed=True):
             assert not set(check.clauses) & set(WITHDRAWN), check.id
+
+
+def test_deviations_page_cites_existing_fact_tests():
+    """docs/tf-deviations.md names the test of each observed trace; each one exists."""
+    page = (SPEC.parent / "docs" / "tf-deviations.md").read_text(encoding="utf-8")
+    facts = (SPEC.parent / "tests" / "test_tf_facts.py").read_text(encoding="utf-8")
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", page))
+    assert cited, "the page names no test"
+    assert sorted(t for t in cited if f"def {t}(" not in facts) == []

@@ -107,7 +107,7 @@ def test_a_schedule_defect_is_not_also_a_save_protocol_violation():
     result = ckpt_conformance.check_hook(
         OffByOneSteps, checks=["schedule-steps", "save-protocol-order"]
     )
-    assert result.violated_clauses == ["SCHED-1"], result.violated_clauses
+    assert result.violated_clauses == ["SCHED-6"], result.violated_clauses
 
 
 def test_a_hook_replacing_time_time_does_not_touch_the_others(tmp_path):

@@ -26,16 +26,22 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def corpus_targets() -> list[str]:
     sys.path.insert(0, REPO)
     from ckpt_conformance.targets import name_of
-    from tests import independent, independent3
+    from tests import independent, independent3, independent4
     from tests.broken import hooks, listeners
 
     args = []
-    for impl in [*hooks.CAUGHT_BY, *independent.CAUGHT_BY, *independent3.CAUGHT_BY]:
+    for impl in [
+        *hooks.CAUGHT_BY,
+        *independent.CAUGHT_BY,
+        *independent3.CAUGHT_BY,
+        *independent4.CAUGHT_BY,
+    ]:
         args += ["--hook", name_of(impl)]
     for impl in [
         *listeners.CAUGHT_BY,
         *independent.LISTENERS_CAUGHT_BY,
         *independent3.LISTENERS_CAUGHT_BY,
+        *independent4.LISTENERS_CAUGHT_BY,
     ]:
         args += ["--listener", name_of(impl)]
     return args

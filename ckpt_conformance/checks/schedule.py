@@ -84,7 +84,7 @@ SAME_STEP = (
 compare(
     "schedule-steps",
     "hook",
-    ["SCHED-1"],
+    ["SCHED-6"],
     "save_steps in 1/2/3/5 x 0/1/4/7/10 runs: saves exactly where N steps have passed.",
     STEP_GRID,
     _SAVES,
@@ -95,7 +95,7 @@ compare(
 compare(
     "schedule-step-jumps",
     "hook",
-    ["SCHED-1"],
+    ["SCHED-6"],
     "A global step advancing by more than 1 per run: save at the first step >= last + N.",
     STEP_JUMPS,
     _SAVES,

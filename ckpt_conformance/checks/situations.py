@@ -67,7 +67,7 @@ NORMAL_END_RAISES = tuple(
 )
 
 #: A listener raises after a run and the training loop catches it and runs on: the failed
-#: save is still the latest save (END-5, SCHED-1) and END-6 applies at the end.
+#: save is still the latest save (END-5, SCHED-6) and END-6 applies at the end.
 CALLER_CONTINUES = tuple(
     Scenario(
         f"{who}.{method}(2) raises at run {runs} of {runs}, the loop runs on"
@@ -131,7 +131,7 @@ SITUATIONS: tuple[Situation, ...] = (
     ),
     Situation(
         "training-goes-on-after-listener-error",
-        ("SCHED-1", "END-5", "ERR-1"),
+        ("SCHED-6", "END-5", "ERR-1"),
         "When the loop catches a listener's exception and runs on, the schedule goes on.",
         CALLER_CONTINUES,
     ),
@@ -225,6 +225,19 @@ SITUATIONS: tuple[Situation, ...] = (
         ("CONS-8",),
         "A generator of listeners is accepted, and each listener is called.",
         (Scenario("listeners as a generator", save_steps=2, listeners_as="generator"),),
+    ),
+    Situation(
+        "schedule-huge-jumps",
+        ("SCHED-7",),
+        "A run that moves the global step by more than 1000000 still gets its due save.",
+        (
+            Scenario(
+                "save_steps=2000000, 2000000 steps per run",
+                save_steps=2_000_000,
+                increment=2_000_000,
+                runs=3,
+            ),
+        ),
     ),
     Situation(
         "fresh-checkpoint-dir",

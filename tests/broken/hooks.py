@@ -572,6 +572,21 @@ class TakesOwnOutOfRange(Reference):
             raise
 
 
+class GatesReadLikeStepsPerRun(Reference):
+    """Reads the step after a run only if the step before it plus 1000000 could be due,
+    as TensorFlow's steps_per_run gate does, so a run jumping further misses its save
+    (SCHED-7, a SHOULD)."""
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        self._stale = self._read_step()
+
+    def after_run(self, run_context, run_values):
+        if self._trigger.is_due(self._stale + 1_000_000):
+            super().after_run(run_context, run_values)
+        self._stale = self._read_step()
+
+
 class RewrapsListenerErrors(Reference):
     """Re-raises a listener's exception as a new exception of the same type with a
     prefixed message, losing the original object and its traceback (ERR-1)."""
@@ -632,6 +647,7 @@ CAUGHT_BY: dict[Any, set[str]] = {
     OnlyListsOfListeners: {"listeners-argument"},
     IteratesListenersEachTime: {"listeners-iterable"},
     RewrapsListenerErrors: {"listener-errors-propagate"},
+    GatesReadLikeStepsPerRun: {"schedule-huge-jumps"},
 }
 
 
