@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,8 @@ def test_plugin_from_outside(outside):
         "schedule or acts",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "failed" not in proc.stdout.splitlines()[-1]
+    # A SHOULD it misses (as TensorFlow's hook does) is an xfail, never a failure.
+    assert not re.search(r"\b\d+ failed", proc.stdout.splitlines()[-1])
 
 
 def test_api_from_outside(outside):

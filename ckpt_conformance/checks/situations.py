@@ -3,10 +3,11 @@
 the model (:mod:`ckpt_conformance.model`), like ``model-trace``.
 
 Recovery (REC-1, SAVE-5, SCHED-5), exceptions a ``with MonitoredSession`` block treats
-as a normal end (END-5, END-6, END-7), a hook ended twice or not at all, the saver a
-hook is given (SAVE-6, SAVE-7), an ``int32`` global step, ``SingularMonitoredSession``,
-the forms of the ``listeners`` argument (CONS-7, CONS-8) and a checkpoint directory
-that does not exist yet (CONS-6).
+as a normal end (END-5, END-6, END-7), a training loop that runs on after a listener's
+exception, a hook ended twice or not at all, the saver a hook is given (SAVE-6,
+SAVE-7), an ``int32`` global step, ``SingularMonitoredSession``, the forms of the
+``listeners`` argument (CONS-7, CONS-8), a checkpoint directory that does not exist yet
+(CONS-6) and runs that move the step by more than 1000000 (SCHED-7).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class Situation:
     """One check as data: its id, the clauses it enforces, what it claims, its scenarios.
 
     ``strict`` judges against the SHOULD-following trace alone (END-6); otherwise either
-    conformant trace passes.  A divergence outside ``clauses`` is reported under the first
-    one, naming the clause the model attributes it to.
+    conformant trace passes.  See :func:`_not_this_checks` for which divergences a
+    situation owns; one the model blames outside ``clauses`` is reported under the
+    first, naming the model's clause.
     """
 
     id: str
