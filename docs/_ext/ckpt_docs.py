@@ -1,4 +1,5 @@
-"""Generated pages: the spec copied in as-is, the check reference, the lifecycle diagram.
+"""Generated pages: the spec copied in as-is, the check reference, the lifecycle diagram,
+the TensorFlow facts the spec states with the tests that check them.
 
 Nothing here is typed by hand: the check reference comes from the check registry, the
 diagram from the lifecycle table the kit itself replays traces through.
@@ -253,11 +254,56 @@ def svg_block(edges: list[tuple[str, str, str]]) -> list[str]:
     return ["```{raw} html", svg_state_diagram(edges), "```"]
 
 
+def spec_facts() -> list[tuple[str, str, str]]:
+    """(spec location, sentence, test name) of each ``@fact`` in tests/test_tf_facts.py,
+    read with ``ast`` (the docs build imports no TensorFlow)."""
+    import ast
+
+    path = os.path.join(REPO, "tests", "test_tf_facts.py")
+    with open(path, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and getattr(decorator.func, "id", "") == "fact"
+                and len(decorator.args) == 2
+            ):
+                location, sentence = (ast.literal_eval(a) for a in decorator.args)
+                found.append((location, sentence, node.name))
+    return found
+
+
+def facts_page() -> str:
+    """Each statement the spec makes about TensorFlow, with the test that checks it."""
+    lines = [
+        "# TensorFlow facts and their tests",
+        "",
+        "Generated from `tests/test_tf_facts.py`. Each row is a statement the specification",
+        "makes about TensorFlow (in a rationale, a note, the terminology or the",
+        "non-normative page) and the test that establishes it, by an experiment or by",
+        "reading the installed TensorFlow's source. The test suite runs them on every",
+        "TensorFlow release of the tox matrix (CI: 2.12, 2.15 and 2.21); a fact that stops",
+        "holding fails the build.",
+        "",
+        "| where | statement | test |",
+        "| --- | --- | --- |",
+    ]
+    for location, sentence, test in spec_facts():
+        text = sentence.replace("|", "\\|")
+        lines.append(f"| `spec/{location}` | {text} | `{test}` |")
+    return "\n".join(lines) + "\n"
+
+
 def generate(app: Sphinx) -> None:
     srcdir = str(app.srcdir)
     copy_spec(srcdir)
     _write_if_changed(os.path.join(srcdir, "_generated", "checks.md"), check_reference())
     _write_if_changed(os.path.join(srcdir, "_generated", "lifecycle.md"), lifecycle_page())
+    _write_if_changed(os.path.join(srcdir, "_generated", "facts.md"), facts_page())
 
 
 def setup(app: Sphinx) -> dict[str, object]:
