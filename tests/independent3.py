@@ -643,8 +643,9 @@ CAUGHT_BY = {
     B37_Float32StepHook: {"model-trace"},  # steps above 2**24
     B38_QuietEndHook: {"listener-errors-propagate", "model-trace"},  # ERR-1 in end()
     B39_StepsPerRunOneHook: {"schedule-step-jumps", "model-trace"},  # SCHED-6
-    # Correct under spec 1.0; it writes no events file, so nothing creates a missing
+    # Correct under spec 1.0; they write no events file, so nothing creates a missing
     # checkpoint_dir, which spec 2.0's CONS-6 requires.
+    C32_DeadlineStateMachineHook: {"fresh-checkpoint-dir"},
     C33_QuietBasenameHook: {"fresh-checkpoint-dir"},
 }
 LISTENERS_CAUGHT_BY = {
@@ -652,7 +653,6 @@ LISTENERS_CAUGHT_BY = {
 }
 CORRECT_HOOKS = [
     C31_CallableStepReadHook,
-    C32_DeadlineStateMachineHook,
     C34_DelegatingHook,
 ]
 CORRECT_LISTENERS = [

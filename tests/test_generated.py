@@ -122,10 +122,10 @@ def _mutants():
     secs = expected_trace(_SECS)
     no_creation = [e for e in base if not (e.step == 0 and e.kind != "begin")]
     yield "SAVE-5", _BASE, no_creation
-    yield "SCHED-1", _BASE, [e for e in base if e.step != 2 or e.kind == "run"]
+    yield "SCHED-6", _BASE, [e for e in base if e.step != 2 or e.kind == "run"]
     yield "SCHED-2", _SECS, [e for e in secs if e.step != 2 or e.kind == "run"]
     extra = _with_after(base, "run->1", Event("before_save", "a", 1))
-    yield "SCHED-1", _BASE, extra
+    yield "SCHED-6", _BASE, extra
     yield "STOP-1", _STOP, _without(stop, "stopped")
     yield "STOP-2", _STOP, _without(stop, "b.after_save(2)")
     yield "STOP-3", _BASE, [*base[: base.index(Event("run", step=2)) + 6], Event("stopped")]

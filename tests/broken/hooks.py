@@ -572,6 +572,27 @@ class TakesOwnOutOfRange(Reference):
             raise
 
 
+class SchedulesFromLastWrite(Reference):
+    """Records a save in its schedule only once the write succeeded ("END-6 done the
+    obvious way"): after a before_save() raised, the next save comes too early
+    (SCHED-6)."""
+
+    def after_run(self, run_context, run_values):
+        if not self._trigger.time_allows():
+            return
+        step = self._read_step()
+        if self._trigger.is_due(step):
+            previous = (self._trigger.last_step, self._trigger._last_time)
+            self._trigger.mark_saved(step)
+            try:
+                stop = self._save(run_context.session, step)
+            except Exception:
+                self._trigger.last_step, self._trigger._last_time = previous
+                raise
+            if stop:
+                run_context.request_stop()
+
+
 class GatesReadLikeStepsPerRun(Reference):
     """Reads the step after a run only if the step before it plus 1000000 could be due,
     as TensorFlow's steps_per_run gate does, so a run jumping further misses its save
@@ -648,6 +669,7 @@ CAUGHT_BY: dict[Any, set[str]] = {
     IteratesListenersEachTime: {"listeners-iterable"},
     RewrapsListenerErrors: {"listener-errors-propagate"},
     GatesReadLikeStepsPerRun: {"schedule-huge-jumps"},
+    SchedulesFromLastWrite: {"training-goes-on-after-listener-error"},
 }
 
 
