@@ -63,6 +63,7 @@ def test_every_check_rejects_some_broken_implementation(kind):
 
 # B36 loses a listener's exception on a thread of its own: that is its defect, and
 # Python reports it as it happens (in process here), not a failure of this test.
+@pytest.mark.corpus
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @pytest.mark.parametrize(
     ("kind", "impl", "checks"), CORPUS, ids=[name_of(impl).split(":")[1] for _, impl, _ in CORPUS]
@@ -170,6 +171,7 @@ def _correct_case(kind, impl):
     return pytest.param(kind, impl)
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     ("kind", "impl"),
     [_correct_case(k, i) for k, i in CORRECT],
