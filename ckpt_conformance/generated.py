@@ -372,8 +372,31 @@ def dimensions_of(scenario: Scenario) -> dict[str, str]:
         "listener errors": ", ".join(sorted({p.raises_in[0] for p in plans if p.raises_in}))
         or "none",
         "training errors": "yes" if scenario.training_raises_at_run is not None else "no",
+        "situation": ", ".join(_situations(scenario)) or "none",
     }
     return shown
+
+
+def _situations(scenario: Scenario) -> list[str]:
+    """The situations (``checks/situations.py``) a scenario sets up, in words."""
+    found = {
+        "recovery": scenario.aborts_before_run is not None
+        or any(p.raises == "aborted" for p in scenario.listeners),
+        "no restore": not scenario.restores,
+        "normal-end exception": any(
+            p.raises in ("out_of_range", "stop_iteration") for p in scenario.listeners
+        ),
+        "loop runs on": scenario.caller_continues,
+        "closed twice": scenario.closes > 1,
+        "earlier end() raises": scenario.earlier_hook_end_raises,
+        f"given {scenario.saver}": bool(scenario.saver),
+        scenario.step_dtype: scenario.step_dtype != "int64",
+        "singular": scenario.driver != "monitored",
+        f"listeners {scenario.listeners_as}": scenario.listeners_as != "list",
+        "fresh dir": scenario.fresh_dir,
+        "huge jumps": max(scenario.increments or (scenario.increment,)) > 1_000_000,
+    }
+    return [name for name, present in found.items() if present]
 
 
 def as_code(scenario: Scenario) -> str:

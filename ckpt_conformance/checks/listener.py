@@ -282,8 +282,10 @@ def check_after_save_returns(subject: Subject) -> None:
     scenarios=RECOVERY_SCENARIOS,
 )
 def check_tolerates_recovery(subject: Subject) -> None:
-    """After a session recovery saves a step again, the listener neither raises nor
-    acts before a checkpoint, nor more than once per checkpoint."""
+    """After a recovery saves a step again or a lower one, the listener does not raise.
+
+    Nor does it act more than once per checkpoint (one write) there.
+    """
     for scenario in RECOVERY_SCENARIOS:
         events = subject.run(scenario).events
         escaped = [e for e in events if e.kind == "escaped"]

@@ -112,6 +112,11 @@ SITUATIONS: tuple[Situation, ...] = (
                 aborts_before_run=1,
             ),
             Scenario(
+                "graph aborts before run 3, nothing restored: the step goes back",
+                aborts_before_run=3,
+                restores=False,
+            ),
+            Scenario(
                 "a.before_save(2) raises AbortedError",
                 listeners=_raising("a", "before_save", 2, "aborted"),
             ),

@@ -105,6 +105,7 @@ def scenario_dimensions() -> list[str]:
         "stop requests",
         "listener errors",
         "training errors",
+        "situation",
     ]
     lines = [
         "## Scenario dimensions each check covers",
