@@ -168,6 +168,13 @@ RULES: tuple[Rule, ...] = (
         lambda c: "STOP-3",
     ),
     (
+        "a listener's begin() or end() called again after a recovery",
+        lambda c: (
+            c.kinds()[1] in ("begin", "end") and c.kinds()[0] != c.kinds()[1] and c.recovered()
+        ),
+        lambda c: "REC-1",
+    ),
+    (
         "a listener method received another step than the save's",
         lambda c: _other_step(c) and c.written_next() == _step(c.want),
         lambda c: "SAVE-3",
@@ -196,11 +203,6 @@ RULES: tuple[Rule, ...] = (
         "a listener method received another step than the save's",
         _other_step,
         lambda c: "SAVE-3",
-    ),
-    (
-        "a listener's begin() or end() called again after a recovery",
-        lambda c: c.kinds()[1] in ("begin", "end") and c.recovered(),
-        lambda c: "REC-1",
     ),
     (
         "listeners called out of order",

@@ -221,3 +221,25 @@ def test_model_trace_blames_the_clause_broken(impl, clause):
     (outcome,) = result.checks
     assert outcome.outcome == "failed" and list(outcome.violated) == [clause], outcome.message
     assert "the smallest scenario showing it: Scenario(" in outcome.message
+
+
+#: A situation check reports the clause the model blames when it is one of its own.
+SITUATION_CLAUSE = {
+    broken_hooks.EndsListenersOnRecovery: ("recovery", "REC-1"),
+    broken_hooks.SavedStepsOutliveSessions: ("recovery", "SAVE-5"),
+    broken_hooks.EndsListenersOnEveryEnd: ("ended-twice", "END-7"),
+    broken_hooks.IgnoresGivenSaver: ("given-saver", "SAVE-7"),
+    broken_hooks.SavesAgainAfterAnyListenerError: ("normal-end-exceptions", "END-5"),
+}
+
+
+@pytest.mark.parametrize(
+    ("impl", "expected"),
+    list(SITUATION_CLAUSE.items()),
+    ids=[name_of(i).split(":")[1] for i in SITUATION_CLAUSE],
+)
+def test_situation_checks_blame_the_clause_broken(impl, expected):
+    check_id, clause = expected
+    result = check_hook(impl, checks=[check_id], isolate=False)
+    (outcome,) = result.checks
+    assert outcome.outcome == "failed" and list(outcome.violated) == [clause], outcome.message
