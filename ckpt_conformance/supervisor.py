@@ -20,6 +20,8 @@ import tempfile
 import time
 from typing import Any
 
+from ckpt_conformance.workspace import remove_tree
+
 #: TensorFlow's C++ log lines (and absl's preamble): noise in a crash report.
 _TF_LOG = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl)")
 #: Extra seconds a worker gets beyond a check's own budget before it counts as stuck.
@@ -73,13 +75,18 @@ class WorkerProcess:
         read_fd, write_fd = os.pipe()
         # Closed in close(): it outlives this call (the worker writes to it).
         self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")  # noqa: SIM115
+        # The worker's temporary files live in a directory of the supervisor's, removed
+        # in close(): a worker killed after a hang cannot run its own cleanup.
+        self.tmpdir = tempfile.mkdtemp(prefix="ckpt-conformance-worker-")
+        env = child_environment()
+        env["TMPDIR"] = self.tmpdir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ckpt_conformance.worker", str(write_fd), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=self.log,
             stderr=self.log,
             pass_fds=(write_fd,),
-            env=child_environment(),
+            env=env,
             start_new_session=True,  # its own process group: killed as one
             text=True,
         )
@@ -168,3 +175,4 @@ class WorkerProcess:
             except OSError:
                 pass
         self.log.close()
+        remove_tree(self.tmpdir)

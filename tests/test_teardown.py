@@ -14,7 +14,7 @@ import time
 
 import ckpt_conformance
 from ckpt_conformance.checks.registry import Check
-from ckpt_conformance.outcomes import ExitCode, Outcome, RunStatus
+from ckpt_conformance.outcomes import Cause, ExitCode, Outcome, RunStatus
 from ckpt_conformance.runner import run_check
 from ckpt_conformance.session import KitRun, verdict_of
 from ckpt_conformance.subject import Subject
@@ -112,3 +112,20 @@ def test_a_kit_failure_inside_a_worker_is_a_kit_error_not_a_crash():
         assert worker.proc.poll() is None  # still serving
     finally:
         worker.close()
+
+
+def test_a_killed_worker_leaves_no_temporary_directory():
+    """A worker killed after a hang cannot clean up after itself; its supervisor does:
+    the worker's temporary files live in a directory the supervisor removes."""
+    import glob
+    import tempfile
+
+    from tests.broken.hooks import HangsAfterFirstRun
+
+    pattern = os.path.join(tempfile.gettempdir(), "ckpt-conformance-*")
+    before = set(glob.glob(pattern))
+    result = ckpt_conformance.check_hook(
+        HangsAfterFirstRun, checks=["creation-save", "schedule-steps"], timeout=5
+    )
+    assert any(c.cause == Cause.HUNG for c in result.checks)
+    assert set(glob.glob(pattern)) - before == set()
