@@ -27,18 +27,15 @@ class EarlierHookError(Exception):
     """Raised by the ``end()`` of a kit hook placed before the hook under test."""
 
 
-#: What a planned listener raise raises: the kit's own error, the two exceptions a
-#: monitored session treats as a normal end, or the error it recovers from.
-RAISES = ("planned", "out_of_range", "stop_iteration", "aborted")
-
-
 def checkpoint_step(path: object) -> int | None:
     """The step a checkpoint's name ends in (``-<digits>``, zero-padded or not; SAVE-6)."""
     match = re.search(r"-(\d+)$", str(path or ""))
     return int(match.group(1)) if match else None
 
 
-#: The type names of the exceptions a planned listener raise raises, by ``raises``.
+#: What a planned listener raise raises, by ``ListenerPlan.raises``: the kit's own error,
+#: the two exceptions a monitored session treats as a normal end, or the error it
+#: recovers from (type names, as the trace records them).
 PLANNED_TYPES = {
     "planned": "PlannedListenerError",
     "out_of_range": "OutOfRangeError",
@@ -58,7 +55,7 @@ class ListenerPlan:
     returns: Mapping[int, Any] = field(default_factory=dict)  # step -> after_save value
     raises_in: tuple[str, int | None] | None = None  # (method, step or None for begin)
     target: bool = False  # the listener under test takes this slot
-    raises: str = "planned"  # which exception the planned raise is (one of RAISES)
+    raises: str = "planned"  # which exception the planned raise is (a key of PLANNED_TYPES)
 
     def raises_at(self, method: str, step: int | None) -> bool:
         """Whether this listener is planned to raise in ``method`` at ``step`` (the

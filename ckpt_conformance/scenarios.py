@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 import threading
 import time
@@ -38,6 +37,7 @@ from ckpt_conformance.scenario import (
     PlannedListenerError,
     Scenario,
     TrainingError,
+    checkpoint_step,
 )
 from ckpt_conformance.trace import Event, Trace
 from ckpt_conformance.workspace import PREFIX, remove_at_exit, teardown
@@ -114,9 +114,8 @@ def instrumented() -> Iterator[None]:
                 recorder.release_held()
             path = real_save(self, sess, save_path, *args, **kwargs)
             if recorder is not None:
-                match = re.search(r"-(\d+)$", str(path or ""))
                 info = {"path": path, "saver": id(self), "given": recorder.given_saver}
-                recorder.add(Event("write", step=int(match.group(1)) if match else None, info=info))
+                recorder.add(Event("write", step=checkpoint_step(path), info=info))
             return path
 
         for name in _CLOCKS:
