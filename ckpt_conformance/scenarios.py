@@ -294,7 +294,9 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _En
                 recorder.hold_for += [t for t in threading.enumerate() if t not in running]
 
         def after_save(self, session: Any, global_step_value: Any) -> Any:
-            recorder.add(Event("after_save", TARGET, _as_int(global_step_value)))
+            clock = _current("clock")  # the save's time, for a schedule by seconds
+            info = {"time": clock.now if clock is not None else time.time()}
+            recorder.add(Event("after_save", TARGET, _as_int(global_step_value), info=info))
             value = call("after_save", session, global_step_value, session, global_step_value)
             recorder.add(
                 Event("returned", TARGET, _as_int(global_step_value), info={"returned": value})

@@ -20,6 +20,7 @@ from ckpt_conformance.model import expected_trace
 from ckpt_conformance.options import DEFAULT_TIMEOUT
 from ckpt_conformance.origins import ErrorInfo, describe_error, thread_stack
 from ckpt_conformance.scenarios import Outcome, Scenario, run_scenario
+from ckpt_conformance.schedules import Schedule
 from ckpt_conformance.trace import Event, Projection
 
 
@@ -39,7 +40,7 @@ class Subject:
     kind: str  # "hook" or "listener"
     factory: Callable[..., Any]
     timeout: float = DEFAULT_TIMEOUT
-    schedule: Callable[[int], bool] | None = None
+    schedule: Schedule | None = None  # a listener's declared schedule
     coverage: str = "default"  # how much of the generated scenario space to cover
     _cache: dict[Scenario, Outcome] = field(default_factory=dict, repr=False)
     hung_in: str | None = None

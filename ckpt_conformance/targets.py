@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ckpt_conformance.options import UsageError
+from ckpt_conformance.schedules import Schedule, ScheduleError, as_schedule
 
 #: The targets checked when none is named: TensorFlow's hook, the reference ones.
 DEFAULT_HOOKS = (
@@ -34,8 +35,11 @@ class Target:
     factory: Callable[..., Any] | None  # None: named, loaded only in its worker
 
     @property
-    def schedule(self) -> Callable[[int], bool] | None:
-        return getattr(self.factory, "schedule", None) if self.kind == "listener" else None
+    def schedule(self) -> Schedule | None:
+        """The listener's declared schedule (``factory.schedule``), None for a hook."""
+        if self.kind != "listener":
+            return None
+        return as_schedule(getattr(self.factory, "schedule", None))
 
 
 def name_of(factory: Any) -> str:
@@ -123,21 +127,24 @@ def load_target(spec: str, kind: str) -> Target:
     """Import ``spec`` ('module:attr.path') and validate it as a ``kind`` factory."""
     factory = _import_attr(spec)
     check_signature(factory, kind, spec)
-    if kind == "listener":
-        schedule = getattr(factory, "schedule", None)
-        if schedule is not None and not callable(schedule):
-            raise TargetError(
-                f"invalid listener {spec!r}: its 'schedule' attribute must be "
-                "a predicate on the step, got "
-                f"{type(schedule).__name__}"
-            )
+    _check_schedule(factory, kind, spec)
     return Target(spec, kind, factory)
+
+
+def _check_schedule(factory: Any, kind: str, name: str) -> None:
+    """Fail with one line unless a listener's ``schedule`` attribute is a declaration."""
+    if kind == "listener":
+        try:
+            as_schedule(getattr(factory, "schedule", None))
+        except ScheduleError as exc:
+            raise TargetError(f"invalid listener {name!r}: {exc}") from None
 
 
 def target_from_object(factory: Any, kind: str) -> Target:
     """A Target for a factory object passed directly (the Python API)."""
     name = name_of(factory)
     check_signature(factory, kind, name)
+    _check_schedule(factory, kind, name)
     return Target(name, kind, factory)
 
 

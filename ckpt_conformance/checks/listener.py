@@ -16,6 +16,7 @@ from ckpt_conformance.generated import listener_scenarios
 from ckpt_conformance.listener_rules import SHOWN, expected_acts, expected_view
 from ckpt_conformance.model import ended_normally, last_checkpoint
 from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
+from ckpt_conformance.schedules import ScheduleError, every_save
 from ckpt_conformance.subject import Subject
 from ckpt_conformance.trace import Event
 
@@ -59,6 +60,32 @@ def _scenarios() -> tuple[Scenario, ...]:
             save_secs=10,
             seconds_per_run=4,
             runs=9,
+            listeners=_plans(),
+        ),
+        Scenario(
+            "save_secs=3,dt=2",
+            save_steps=None,
+            save_secs=3,
+            seconds_per_run=2,
+            runs=10,
+            listeners=_plans(),
+        ),
+        # An hour of training in 15-minute runs: schedules by minutes or hours act.
+        Scenario(
+            "save_steps=1, 15 minutes per run",
+            save_steps=1,
+            seconds_per_run=900,
+            runs=9,
+            listeners=_plans(),
+        ),
+        # Large steps: schedules by thousands of steps act, and a listener's own stop
+        # condition at a large step fires.
+        Scenario(
+            "resume at 100000, save_steps=1000, increment 250",
+            save_steps=1000,
+            runs=10,
+            resume_from=100000,
+            increment=250,
             listeners=_plans(),
         ),
     ]
@@ -128,11 +155,14 @@ def _each_scenario(
     judge: Callable[[list[Event]], str | None],
     fail_on_error: bool = True,
     extra: tuple[Scenario, ...] = (),
+    order: Callable[[Scenario], int] | None = None,
+    show_expected: bool = True,
 ) -> None:
-    """Run every listener scenario (and ``extra``); ``judge`` returns a complaint or None.
-    A session that failed is a complaint of its own, unless ``fail_on_error`` is off (the
-    judge looks at how it failed)."""
-    for scenario in _listener_scenarios(subject.coverage) + extra:
+    """Run every listener scenario (and ``extra``, in ``order`` if given); ``judge``
+    returns a complaint or None.  A session that failed is a complaint of its own,
+    unless ``fail_on_error`` is off (the judge looks at how it failed)."""
+    scenarios = _listener_scenarios(subject.coverage) + extra
+    for scenario in sorted(scenarios, key=order) if order else scenarios:
         outcome = subject.run(scenario)
         events = outcome.events
         errors = [e for e in events if e.kind == "error"]
@@ -145,14 +175,19 @@ def _each_scenario(
                 expected=[],
                 scenario=scenario.name,
             )
-        complaint = judge(events)
+        try:
+            complaint = judge(events)
+            traces = complaint and show_expected
+            expected = expected_view(subject.schedule, events) if traces else None
+        except ScheduleError as exc:  # the declaration's fault, named as such
+            complaint, expected = str(exc), None
         if complaint:
             raise ConformanceFailure(
                 [clause_id],
                 complaint,
                 scenario=scenario.name,
-                expected=expected_view(subject.schedule, events),
-                observed=_SHOWN(events),
+                expected=expected,
+                observed=_SHOWN(events) if expected is not None else None,
             )
 
 
@@ -243,12 +278,19 @@ def check_acts_on_last(subject: Subject) -> None:
     scenarios=_listener_scenarios,
 )
 def check_acts_on_schedule(subject: Subject) -> None:
-    """Acts on exactly the saved steps its schedule names (all, without one), plus the last."""
+    """Acts on exactly the saves its declared schedule names (every save without one),
+    plus the last checkpoint; under ``own_choice()``, only ever on saved steps."""
+    schedule = subject.schedule or every_save()
 
     def judge(events: list[Event]) -> str | None:
-        want, got = expected_acts(subject.schedule, events), _acts(events)
+        got = _acts(events)
+        if not schedule.exact:
+            saved = set(_writes(events))
+            stray = [s for s in got if s not in saved]
+            return f"acted on steps {stray}, which were never saved" if stray else None
+        want = expected_acts(schedule, events)
         if sorted(set(got)) != sorted(want):
-            return f"acted on steps {got}, expected {want}"
+            return f"acted on steps {got}, expected {want} (its schedule: {schedule})"
         return None
 
     _each_scenario(subject, "LSN-4", judge)
@@ -262,16 +304,43 @@ def check_acts_on_schedule(subject: Subject) -> None:
     scenarios=_listener_scenarios,
 )
 def check_after_save_returns(subject: Subject) -> None:
-    """after_save() returns None or a bool."""
+    """after_save() returns None or a bool; a truthy other value is named as the stop
+    request it is."""
 
     def judge(events: list[Event]) -> str | None:
-        for e in events:
-            value = e.info.get("returned") if e.kind == "returned" else None
-            if value is not None and not isinstance(value, bool):
-                return f"after_save({e.step}) returned {value!r} ({type(value).__name__})"
-        return None
+        returns = [e for e in events if e.kind == "returned"]
+        odd = [e for e in returns if not isinstance(e.info["returned"], (bool, type(None)))]
+        if not odd:
+            return None
+        # The first after a run if any: a stop request at the creation save is ignored.
+        e = next((e for e in odd if e is not returns[0]), odd[0])
+        value = e.info["returned"]
+        return f"after_save({e.step}) returned {_shown(value)}, not None or a bool" + (
+            _stops_training(events) if bool(value) else ""
+        )
 
-    _each_scenario(subject, "LSN-5", judge)
+    # Judged on the scenarios with runs first, where a truthy value visibly stops training.
+    _each_scenario(subject, "LSN-5", judge, order=lambda s: -s.runs, show_expected=False)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return (
+        f"{text[:60]}... ({type(value).__name__})"
+        if len(text) > 60
+        else f"{text} ({type(value).__name__})"
+    )
+
+
+def _stops_training(events: list[Event]) -> str:
+    """What a truthy non-bool return did: the hook takes it as a stop request."""
+    runs = sum(e.kind == "run" for e in events)
+    stopped = any(e.kind == "stopped" for e in events)
+    effect = f"; here training stopped after {runs} run(s)" if stopped else ""
+    return (
+        ": it is truthy, so the hook takes it as a request to stop training (STOP-1)"
+        f"{effect}. Return None, or True only to request a stop"
+    )
 
 
 @check(
