@@ -115,14 +115,14 @@ def on_steps(predicate: Callable[[int], bool]) -> Schedule:
     return Schedule(f"on the steps {_name(predicate)} names", lambda: lambda s: predicate(s.step))
 
 
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ScheduleError(f"{name} must be a positive number, got {value!r}")
+def _at_least(name: str, value: Any, low: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
+        raise ScheduleError(f"{name} must be a number of at least {low:g}, got {value!r}")
 
 
 def every_k_saves(k: int) -> Schedule:
     """Acts on the first save after ``begin()`` and every ``k``-th save after it."""
-    _positive("every_k_saves(k)", k)
+    _at_least("every_k_saves(k)", k, 1)
     return Schedule(f"every {k} saves", lambda: lambda save: save.index % k == 0)
 
 
@@ -153,7 +153,7 @@ def every_steps(n: int) -> Schedule:
     """Acts on the first save, then on the first save at least ``n`` steps past the
     step it last acted on (the spec's ``EvaluateEveryNSteps``; a ``SecondOrStepTimer``
     with ``every_steps``)."""
-    _positive("every_steps(n)", n)
+    _at_least("every_steps(n)", n, 0)
     return Schedule(f"every {n} steps", lambda: _Throttle(steps=n, secs=None))
 
 
@@ -161,7 +161,7 @@ def every_secs(seconds: float) -> Schedule:
     """Acts on the first save, then on the first save at least ``seconds`` after the
     save it last acted on, never twice at one step (a ``SecondOrStepTimer`` with
     ``every_secs``).  Time is the kit's clock, read as ``time.time()``."""
-    _positive("every_secs(seconds)", seconds)
+    _at_least("every_secs(seconds)", seconds, 0)
     return Schedule(f"every {seconds:g} s", lambda: _Throttle(steps=None, secs=seconds))
 
 
