@@ -39,6 +39,7 @@ from ckpt_conformance.scenario import (
     TrainingError,
     checkpoint_step,
 )
+from ckpt_conformance.targets import build_listener
 from ckpt_conformance.trace import Event, Trace
 from ckpt_conformance.workspace import PREFIX, remove_at_exit, teardown
 
@@ -263,7 +264,7 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _En
             Event("act", TARGET, _as_int(global_step_value), info={"raw": global_step_value})
         )
 
-    inner = factory(record)
+    inner = build_listener(factory, record, env.checkpoint_dir)
 
     def call(method: str, session: Any, step: Any, *args: Any) -> Any:
         before = env.read_step(session)

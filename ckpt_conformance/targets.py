@@ -112,7 +112,9 @@ def check_signature(factory: Any, kind: str, name: str) -> None:
         contract = "factory(checkpoint_dir, *, save_steps=None, save_secs=None, listeners=None)"
     else:
         calls = [((print,), {})]
-        contract = "factory(record)"
+        if "checkpoint_dir" in signature.parameters:
+            calls = [((print,), {"checkpoint_dir": "dir"})]
+        contract = "factory(record) or factory(record, checkpoint_dir)"
     for args, kwargs in calls:
         try:
             signature.bind(*args, **kwargs)
@@ -121,6 +123,20 @@ def check_signature(factory: Any, kind: str, name: str) -> None:
                 f"invalid {kind} {name!r}: signature {signature} does not fit "
                 f"the contract {contract}: {exc}"
             ) from None
+
+
+def build_listener(
+    factory: Callable[..., Any], record: Callable[[Any], None], checkpoint_dir: str
+) -> Any:
+    """``factory(record)``, or ``factory(record, checkpoint_dir=...)`` for a factory with
+    a ``checkpoint_dir`` parameter (a listener that reads the checkpoints it acts on)."""
+    try:
+        wants_dir = "checkpoint_dir" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        wants_dir = False
+    if wants_dir:
+        return factory(record, checkpoint_dir=checkpoint_dir)
+    return factory(record)
 
 
 def load_target(spec: str, kind: str) -> Target:

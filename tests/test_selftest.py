@@ -161,20 +161,10 @@ CORRECT = [
 ]
 
 
-def _correct_case(kind, impl):
-    if impl is independent.C06_every_k_saves_listener:
-        # Its declared schedule is a stateful step predicate that guesses a new session
-        # when the step goes down; scenarios restored at 2**24 - 2 after others make the
-        # guess wrong.  "Every k-th save" cannot be declared as a step predicate: that
-        # is issue 13 (listener schedules as real listeners have them).
-        return pytest.param(kind, impl, marks=pytest.mark.xfail(strict=True, reason="issue 13"))
-    return pytest.param(kind, impl)
-
-
 @pytest.mark.corpus
 @pytest.mark.parametrize(
     ("kind", "impl"),
-    [_correct_case(k, i) for k, i in CORRECT],
+    CORRECT,
     ids=[i.__name__ for _, i in CORRECT],
 )
 def test_correct_but_unusual_implementations_pass_every_check(kind, impl):

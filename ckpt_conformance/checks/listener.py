@@ -8,6 +8,7 @@ stops itself is judged on the session it really produced.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 
@@ -18,7 +19,9 @@ from ckpt_conformance.model import ended_normally, last_checkpoint
 from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
 from ckpt_conformance.schedules import ScheduleError, every_save
 from ckpt_conformance.subject import Subject
+from ckpt_conformance.targets import build_listener
 from ckpt_conformance.trace import Event
+from ckpt_conformance.workspace import PREFIX
 
 
 def _plans(stop_at: int | None = None) -> tuple[ListenerPlan, ...]:
@@ -194,8 +197,13 @@ def _each_scenario(
 @check("listener-contract", "listener", ["LSN-0"])
 def check_listener_contract(subject: Subject) -> None:
     """factory(record) returns an object with the four listener methods."""
+
+    def build() -> object:
+        with tempfile.TemporaryDirectory(prefix=PREFIX) as checkpoint_dir:
+            return build_listener(subject.factory, lambda step: None, checkpoint_dir)
+
     try:
-        listener = subject.call(lambda: subject.factory(lambda step: None))
+        listener = subject.call(build)
     except Exception as exc:  # noqa: BLE001
         raise ConformanceFailure(
             ["LSN-0"], f"factory(record) raised {type(exc).__name__}: {exc}"
