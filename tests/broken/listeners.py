@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import tensorflow as tf
 
+from ckpt_conformance import schedules
 from ckpt_reference import ScheduledListener
 
 _Listener = tf.compat.v1.train.CheckpointSaverListener
@@ -169,6 +171,159 @@ def counts_saves_in_global_step(record):
     return Listener()
 
 
+# --------------------------------------------------- misusing each schedule kind (issue 13)
+
+
+class _LastOnce(_Listener):
+    """The end-without-double-act part done right, so each defect below is its schedule."""
+
+    def __init__(self, record):
+        self._record = record
+
+    def begin(self):
+        self._last = None
+        self._saves = 0
+        self._start()
+
+    def _start(self):
+        pass
+
+    def _act(self, step):
+        self._last = step
+        self._record(step)
+
+    def end(self, session, global_step_value):
+        if global_step_value != self._last:
+            self._act(global_step_value)
+
+
+def counts_saves_from_one(record):
+    """Declares every second save, but counts the first save as save 1, not 0."""
+
+    class Listener(_LastOnce):
+        def after_save(self, session, global_step_value):
+            self._saves += 1
+            if self._saves % 2 == 0:
+                self._act(global_step_value)
+
+    return Listener(record)
+
+
+counts_saves_from_one.schedule = schedules.every_k_saves(2)
+
+
+def throttle_reset_at_every_save(record):
+    """Declares at most once every 10 s, but restarts its timer at every save, not at
+    every act: with saves closer than 10 s apart it only ever acts on the first."""
+
+    class Listener(_LastOnce):
+        def after_save(self, session, global_step_value):
+            now = time.time()
+            due = self._last is None or now >= self._timer + 10
+            self._timer = now
+            if due and global_step_value != self._last:
+                self._act(global_step_value)
+
+    return Listener(record)
+
+
+throttle_reset_at_every_save.schedule = schedules.every_secs(10)
+
+
+def every_steps_strictly_past(record):
+    """Declares the first save at least 3 steps past the last act, but tests with `>`."""
+
+    class Listener(_LastOnce):
+        def after_save(self, session, global_step_value):
+            if self._last is None or global_step_value > self._last + 3:
+                self._act(global_step_value)
+
+    return Listener(record)
+
+
+every_steps_strictly_past.schedule = schedules.every_steps(3)
+
+
+def skips_step_zero_not_the_first_save(record):
+    """Declares that it skips the first save (the untrained model), but skips the save at
+    step 0 instead: resumed at a later step, it evaluates the restored model first."""
+
+    class Listener(_LastOnce):
+        def after_save(self, session, global_step_value):
+            if global_step_value != 0:
+                self._act(global_step_value)
+
+    return Listener(record)
+
+
+skips_step_zero_not_the_first_save.schedule = schedules.skip_first_save(schedules.every_save())
+
+
+def _doubling_model():
+    last = None
+
+    def decide(save):
+        nonlocal last
+        if last is None or save.step >= 2 * max(last, 1):
+            last = save.step
+            return True
+        return False
+
+    return decide
+
+
+def doubling_rule_moves_at_every_save(record):
+    """Declares "act when the step has doubled since the last act" as a decision model,
+    but moves its mark at every save, so it never sees the step double."""
+
+    class Listener(_LastOnce):
+        def after_save(self, session, global_step_value):
+            due = self._last is None or global_step_value >= 2 * max(self._mark, 1)
+            self._mark = global_step_value
+            if due:
+                self._act(global_step_value)
+
+        def _start(self):
+            self._mark = 0
+
+    return Listener(record)
+
+
+doubling_rule_moves_at_every_save.schedule = schedules.decision_model(_doubling_model)
+
+
+def own_choice_acts_before_the_last(record):
+    """Acts on a subset of its own choosing, and in end() on the step before the last
+    one "to be safe": a step that was never saved."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            if global_step_value % 5 == 0:
+                record(global_step_value)
+
+        def end(self, session, global_step_value):
+            record(global_step_value - 1)
+
+    return Listener()
+
+
+own_choice_acts_before_the_last.schedule = schedules.own_choice()
+
+
+def own_choice_forgets_the_last(record):
+    """Acts on a subset of its own choosing, and never on the last checkpoint."""
+
+    class Listener(_Listener):
+        def after_save(self, session, global_step_value):
+            if global_step_value % 5 == 0:
+                record(global_step_value)
+
+    return Listener()
+
+
+own_choice_forgets_the_last.schedule = schedules.own_choice()
+
+
 CAUGHT_BY: dict[Any, set[str]] = {
     not_a_listener: {"listener-contract"},
     acts_in_before_save: {"acts-after-checkpoint"},
@@ -181,4 +336,11 @@ CAUGHT_BY: dict[Any, set[str]] = {
     insists_on_increasing_steps: {"tolerates-recovery"},
     lets_end_of_input_escape: {"no-end-of-input-escapes"},
     counts_saves_in_global_step: {"leaves-global-step"},
+    counts_saves_from_one: {"acts-on-schedule"},
+    throttle_reset_at_every_save: {"acts-on-schedule"},
+    every_steps_strictly_past: {"acts-on-schedule"},
+    skips_step_zero_not_the_first_save: {"acts-on-schedule"},
+    doubling_rule_moves_at_every_save: {"acts-on-schedule"},
+    own_choice_acts_before_the_last: {"acts-after-checkpoint", "acts-on-schedule"},
+    own_choice_forgets_the_last: {"acts-on-last-checkpoint"},
 }
