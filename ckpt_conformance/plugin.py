@@ -217,9 +217,11 @@ class KitReporter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
             return
-        from ckpt_conformance.report import verdict_table
+        from ckpt_conformance.report import should_not_met, verdict_table
 
         terminalreporter.section("ckpt-conformance verdict")
+        for line in should_not_met(self.report):
+            terminalreporter.write_line(line)
         for line in verdict_table(self.report).splitlines():
             terminalreporter.write_line(line)
         for warning in self.report.warnings:

@@ -178,6 +178,17 @@ def _clauses_cell(r: ImplementationResult) -> str:
     return ", ".join(cells) or "-"
 
 
+def should_not_met(report: RunReport) -> list[str]:
+    """One line per failed SHOULD check, with its reason: these do not change a verdict,
+    and a test runner shows them as expected failures whose reasons it hides."""
+    return [
+        f"SHOULD not met (reported, not counted): {c.message.splitlines()[0]}"
+        for r in report.implementations
+        for c in r.checks
+        if c.outcome is Outcome.FAILED and c.level.value == "SHOULD" and c.message
+    ]
+
+
 def verdict_table(report: RunReport) -> str:
     """One row per implementation: verdict, counts, what broke."""
     header = ("implementation", "kind", "verdict", "passed", "failed", "other", "clauses violated")

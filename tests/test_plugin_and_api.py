@@ -83,6 +83,19 @@ def test_plugin_bad_xfail_file_names_the_plugin_option(pytester):
     result.stderr.fnmatch_lines(["*cannot read --ckpt-xfail-file '/no/x.txt'*"])
 
 
+def test_plugin_shows_why_a_should_was_not_met(pytester):
+    """A SHOULD failure is an xfail, whose reason pytest hides: the verdict section says it."""
+    result = _pytest(
+        pytester, "--pyargs", "ckpt_conformance", "--ckpt-listener",
+        "tests.broken.listeners:returns_metrics", "-k", "LSN-5",
+    )  # fmt: skip
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(
+        ["*SHOULD not met (reported, not counted): LSN-5 violated by*returns_metrics*"
+         "request to stop training*"]
+    )  # fmt: skip
+
+
 def test_plugin_partial_run_is_never_conformant_and_k_selects_clause_ids(pytester, tmp_path):
     report = tmp_path / "r.json"
     result = _pytest(

@@ -125,6 +125,10 @@ def test_should_only_defects_keep_the_verdict_conformant():
     for result in (hook, listener):
         assert [c.outcome for c in result.checks] == ["failed"]
         assert result.conformant
+    # A truthy non-bool return is named as the stop request it is, with its effect.
+    message = listener.checks[0].message.splitlines()[0]
+    assert "(dict), not None or a bool: it is truthy" in message
+    assert "request to stop training" in message and "training stopped after" in message
 
 
 DISTRIBUTED = list(broken_hooks.DISTRIBUTED_CAUGHT_BY.items())
