@@ -3,6 +3,7 @@
 Importing this package is cheap: TensorFlow is imported only when a check runs.
 """
 
+from ckpt_conformance import schedules
 from ckpt_conformance._version import __version__
 from ckpt_conformance.api import (
     check_hook,
@@ -27,4 +28,5 @@ __all__ = [
     "list_checks",
     "parametrize_hook_checks",
     "parametrize_listener_checks",
+    "schedules",
 ]

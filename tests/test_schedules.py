@@ -1,0 +1,135 @@
+"""Declared listener schedules (ckpt_conformance.schedules) and how the kit feeds them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ckpt_conformance import schedules
+from ckpt_conformance.listener_rules import expected_acts, saves_seen, scheduled
+from ckpt_conformance.scenario import TARGET
+from ckpt_conformance.schedules import Save, ScheduleError
+from ckpt_conformance.trace import Event
+
+
+def decisions(schedule, steps, times=None):
+    """What a fresh model of ``schedule`` says to saves at ``steps`` (and ``times``)."""
+    decide = schedule.decide()
+    times = times or [0.0] * len(steps)
+    return [
+        decide(Save(step, i, t, i == 0, False))
+        for i, (step, t) in enumerate(zip(steps, times, strict=True))
+    ]
+
+
+def test_every_k_saves_counts_saves_not_steps():
+    assert decisions(schedules.every_k_saves(2), [5, 7, 20, 21, 22]) == [1, 0, 1, 0, 1]
+
+
+def test_every_steps_is_the_first_save_at_least_n_past_the_last_act():
+    # The spec's example: saves at 0, 600, 1200, 1800, 2100 and every_steps=1000.
+    got = decisions(schedules.every_steps(1000), [0, 600, 1200, 1800, 2100])
+    assert got == [True, False, True, False, False]
+
+
+def test_every_secs_throttles_on_the_clock_and_never_twice_at_one_step():
+    got = decisions(schedules.every_secs(10), [0, 1, 2, 2, 3], [0.0, 4.0, 12.0, 30.0, 31.0])
+    assert got == [True, False, True, False, True]
+    assert decisions(schedules.every_secs(0), [0, 0, 1]) == [True, False, True]
+
+
+def test_skip_first_save_hides_it_from_the_inner_schedule():
+    got = decisions(schedules.skip_first_save(schedules.every_secs(10)), [0, 1, 2], [0, 4, 8])
+    assert got == [False, True, False]  # save 1 is the inner throttle's first
+
+
+def test_decision_model_gets_a_fresh_state_per_listener_session():
+    def make():
+        seen = []
+
+        def decide(save):
+            seen.append(save.step)
+            return len(seen) == 2
+
+        return decide
+
+    schedule = schedules.decision_model(make)
+    assert decisions(schedule, [0, 1, 2]) == [False, True, False]
+    assert decisions(schedule, [0, 1, 2]) == [False, True, False]
+
+
+def test_a_plain_callable_is_a_step_predicate_and_none_is_every_save():
+    assert decisions(schedules.as_schedule(lambda s: s % 2 == 0), [0, 1, 2]) == [1, 0, 1]
+    assert decisions(schedules.as_schedule(None), [0, 1]) == [True, True]
+    assert schedules.own_choice().exact is False
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: schedules.every_k_saves(0), "every_k_saves(k) must be a number of at least 1"),
+        (lambda: schedules.every_secs(-1), "every_secs(seconds) must be a number of at least 0"),
+        (lambda: schedules.every_steps("3"), "every_steps(n) must be a number"),
+        (lambda: schedules.on_steps(3), "needs a predicate on the step"),
+        (lambda: schedules.decision_model(None), "needs a factory of decisions"),
+        (lambda: schedules.as_schedule("hourly"), "got str"),
+    ],
+)
+def test_unusable_declarations_are_one_line_errors(make, words):
+    with pytest.raises(ScheduleError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+def _events(*items):
+    return [Event(*item) if isinstance(item, tuple) else Event(item) for item in items]
+
+
+def _save(step, time=0.0):
+    return Event("after_save", TARGET, step, info={"time": time})
+
+
+#: A session: creation save at 0, saves at 2 and 4, a recovery re-saving 4, a final save at 5.
+TRACE = [
+    Event("begin", TARGET),
+    Event("write", step=0),
+    _save(0),
+    Event("run", step=2),
+    Event("write", step=2),
+    _save(2, 10.0),
+    Event("run", step=4),
+    Event("write", step=4),
+    _save(4, 20.0),
+    Event("recovered", step=4),
+    Event("write", step=4),
+    _save(4, 20.0),
+    Event("run", step=5),
+    Event("close"),
+    Event("write", step=5),
+    _save(5, 30.0),
+    Event("end", TARGET, 5),
+]
+
+
+def test_saves_are_fed_with_index_clock_creation_and_final():
+    saves = [save for _, save in saves_seen(TRACE)]
+    assert saves == [
+        Save(0, 0, 0.0, True, False),
+        Save(2, 1, 10.0, False, False),
+        Save(4, 2, 20.0, False, False),
+        Save(4, 3, 20.0, True, False),  # the recovery's creation save
+        Save(5, 4, 30.0, False, True),  # the hook's final save, in end()
+    ]
+
+
+def test_expected_acts_are_the_scheduled_saves_plus_the_last_checkpoint():
+    assert expected_acts(schedules.every_k_saves(3), TRACE) == [0, 4, 5]
+    assert expected_acts(schedules.skip_first_save(schedules.every_save()), TRACE) == [2, 4, 5]
+
+
+def test_a_decision_model_that_raises_or_answers_oddly_is_named():
+    def make():
+        return lambda save: 1 / (save.step - 2) > 0
+
+    with pytest.raises(ScheduleError, match=r"raised ZeroDivisionError.*Save\(step=2"):
+        scheduled(schedules.decision_model(make), TRACE)
+    with pytest.raises(ScheduleError, match=r"returned 'yes'.*not True or False"):
+        scheduled(schedules.decision_model(lambda: lambda save: "yes"), TRACE)
