@@ -59,7 +59,7 @@ def decision_model_from_docs(every_steps: int) -> schedules.Schedule:
 
 def docs_factory(page: str, name: str):
     """A factory ``name`` defined, with its schedule, by an example of ``page``."""
-    return run_example(page, f"def {name}(record)")[name]
+    return run_example(page, f"def {name}(record")[name]
 
 
 def exporter(steps=None, every_secs=None):
@@ -93,6 +93,7 @@ EXAMPLES = {
     "plugin-contract evaluate_after_training": docs_factory(
         "docs/plugin-contract.md", "evaluate_after_training"
     ),
+    "plugin-contract keep_best (own choice)": docs_factory("docs/plugin-contract.md", "keep_best"),
     "getting-started evaluator": docs_factory("docs/getting-started.md", "evaluator"),
     "scheduled-listeners Exporter(steps)": exporter(steps=lambda step: step % 1000 == 0),
     "scheduled-listeners Exporter(every_secs=600)": exporter(every_secs=600),
