@@ -72,6 +72,12 @@ def until_created(project: Projection) -> Projection:
     return head
 
 
+def replaced_exception(e: Event) -> bool:
+    """Whether ``e`` is the session's error and is not the object a listener raised
+    (ERR-1: the caller must get the listener's own exception)."""
+    return e.kind == "error" and e.info.get("listeners_own") is False
+
+
 def render(events: Sequence[Event]) -> str:
     """Events as one line, for messages."""
     return " ".join(str(e) for e in events) or "(nothing)"

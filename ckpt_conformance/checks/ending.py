@@ -8,7 +8,7 @@ from ckpt_conformance.checks.stop import STOP_FIRST, STOP_SECOND
 from ckpt_conformance.model import ended_normally
 from ckpt_conformance.scenarios import ListenerPlan, Scenario
 from ckpt_conformance.subject import Subject
-from ckpt_conformance.trace import Event, only
+from ckpt_conformance.trace import Event, only, replaced_exception
 
 
 def _after_close(events: list[Event]) -> list[Event]:
@@ -166,7 +166,7 @@ def check_listener_errors_propagate(subject: Subject) -> None:
     )
     for scenario in _PROPAGATES:
         for e in subject.events(scenario):
-            if e.kind == "error" and e.info.get("listeners_own") is False:
+            if replaced_exception(e):
                 raise ConformanceFailure(
                     ["ERR-1"],
                     f"the caller got {e.info['type']}: {e.info.get('message')!r}, not the "

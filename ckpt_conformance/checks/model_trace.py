@@ -20,7 +20,7 @@ from ckpt_conformance.model import expected_trace
 from ckpt_conformance.scenario import Scenario, checkpoint_step
 from ckpt_conformance.scenarios import is_integer
 from ckpt_conformance.subject import Subject
-from ckpt_conformance.trace import Event
+from ckpt_conformance.trace import Event, replaced_exception
 
 #: How many smaller scenarios a failure may be re-run on while shrinking it.
 SHRINK_BUDGET = 24
@@ -80,7 +80,7 @@ def _state_divergence(events: list[Event]) -> Divergence | None:
         if e.kind == "write" and given is not None and e.info.get("saver") != given:
             reason = f"{e} was not made with the saver the hook was given"
             return Divergence(index, "SAVE-7", reason, tuple(events))
-        if e.kind == "error" and e.info.get("listeners_own") is False:
+        if replaced_exception(e):
             reason = f"{e} is not the exception the listener raised, but another object"
             return Divergence(index, "ERR-1", reason, tuple(events))
         if e.kind != "after_save" or "raw" not in e.info:
