@@ -68,20 +68,35 @@ def scheduled(schedule: Schedule | None, events: Sequence[Event]) -> dict[int, S
     return chosen
 
 
+def per_session(events: Sequence[Event]) -> list[list[Event]]:
+    """The trace cut into its monitored sessions (a scenario may run several, one after
+    the other, each starting with a ``session`` event): LSN-3 holds for each."""
+    sessions: list[list[Event]] = [[]]
+    for e in events:
+        if e.kind == "session":
+            sessions.append([])
+        sessions[-1].append(e)
+    return sessions
+
+
 def expected_view(schedule: Schedule | None, events: Sequence[Event]) -> list[Event]:
-    """The observed writes, each followed by the act the spec asks for, then the last."""
+    """The observed writes, each followed by the act the spec asks for, and the last
+    checkpoint of each normally ended session."""
     chosen = scheduled(schedule, events)
     view: list[Event] = []
-    acted: set[int | None] = set()
-    for position, e in enumerate(events):
-        if position in chosen and e.step not in acted:
-            view.append(Event("act", TARGET, e.step))
-            acted.add(e.step)
-        elif e.kind in ("write", "close", "error"):
-            view.append(e)
-    last = last_checkpoint(events)
-    if ended_normally(events) and last is not None and last not in acted:
-        view.append(Event("act", TARGET, last))
+    position = 0
+    for session in per_session(events):
+        acted: set[int | None] = set()
+        for e in session:
+            if position in chosen and e.step not in acted:
+                view.append(Event("act", TARGET, e.step))
+                acted.add(e.step)
+            elif e.kind in ("write", "close", "error"):
+                view.append(e)
+            position += 1
+        last = last_checkpoint(session)
+        if ended_normally(session) and last is not None and last not in acted:
+            view.append(Event("act", TARGET, last))
     return view
 
 

@@ -152,6 +152,10 @@ class Recorder:
         self.fired: set[str] = set()  # the plans whose raise has fired
         self.raised: list[BaseException] = []  # what they raised (ERR-1: the same object)
         self.given_saver: int | None = None  # id() of the saver the hook was given
+        #: The listener under test: built once per scenario, so a scenario of several
+        #: monitored sessions hands the same object to each (as tf.estimator reuses its
+        #: ``saving_listeners`` across ``train()`` calls), and its ``begin()`` must reset it.
+        self.target_listener: Any = None
 
     def add(self, event: Event) -> None:
         self.events.append(event)
@@ -251,7 +255,8 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
 
 
 def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _Env) -> Any:
-    """Build the listener under test; record its calls and its acts around it.
+    """Wrap the listener under test (built at its first session); record its calls and
+    its acts around it.
 
     Also recorded: an exception leaving one of its methods (``escaped``; LSN-8) and a
     global step that differs after one of its calls from before it (``changed_step``;
@@ -264,7 +269,9 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _En
             Event("act", TARGET, _as_int(global_step_value), info={"raw": global_step_value})
         )
 
-    inner = build_listener(factory, record, env.checkpoint_dir)
+    if recorder.target_listener is None:
+        recorder.target_listener = build_listener(factory, record, env.checkpoint_dir)
+    inner = recorder.target_listener
 
     def call(method: str, session: Any, step: Any, *args: Any) -> Any:
         before = env.read_step(session)

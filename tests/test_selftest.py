@@ -11,9 +11,15 @@ import pytest
 
 from ckpt_conformance.api import check_hook, check_listener, list_checks
 from ckpt_conformance.targets import name_of
-from tests import correct, independent, independent3, independent4
+from tests import correct, independent, independent3, independent4, independent5
 from tests.broken import hooks as broken_hooks
 from tests.broken import listeners as broken_listeners
+
+
+def _listener_checks_citing(clauses: set[str]) -> set[str]:
+    """The listener checks enforcing ``clauses`` (round 5 declares clauses, not checks)."""
+    return {c.id for c in list_checks("listener") if set(c.clauses) & clauses}
+
 
 CORPUS = (
     [("hook", impl, checks) for impl, checks in broken_hooks.CAUGHT_BY.items()]
@@ -24,6 +30,10 @@ CORPUS = (
     + [("listener", impl, checks) for impl, checks in independent3.LISTENERS_CAUGHT_BY.items()]
     + [("hook", impl, checks) for impl, checks in independent4.CAUGHT_BY.items()]
     + [("listener", impl, checks) for impl, checks in independent4.LISTENERS_CAUGHT_BY.items()]
+    + [
+        ("listener", impl, _listener_checks_citing(clauses))
+        for impl, clauses in independent5.BROKEN_LISTENERS.items()
+    ]
 )
 
 #: The SHOULD checks TensorFlow's own hook fails: its deviations, documented on
@@ -162,6 +172,7 @@ CORRECT = [
     for listener in independent.CORRECT_LISTENERS
     + independent3.CORRECT_LISTENERS
     + independent4.CORRECT_LISTENERS
+    + independent5.CORRECT_LISTENERS
 ]
 
 
