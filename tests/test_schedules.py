@@ -133,3 +133,21 @@ def test_a_decision_model_that_raises_or_answers_oddly_is_named():
         scheduled(schedules.decision_model(make), TRACE)
     with pytest.raises(ScheduleError, match=r"returned 'yes'.*not True or False"):
         scheduled(schedules.decision_model(lambda: lambda save: "yes"), TRACE)
+
+
+def test_the_listener_battery_covers_what_a_declared_schedule_is_judged_across():
+    """Resumes (one at a large step), stop requests, save_secs hooks, time passing in
+    minutes, a second monitored session and final saves on and off a step grid: a
+    schedule is only as well judged as the scenarios it is replayed on."""
+    from ckpt_conformance.checks.listener import LISTENER_SCENARIOS, RECOVERY_SCENARIOS
+
+    battery = LISTENER_SCENARIOS
+    assert any(s.resume_from is not None and s.resume_from >= 100_000 for s in battery)
+    assert any(any(p.returns for p in s.listeners) for s in battery)  # stop requests
+    assert any(s.save_secs is not None for s in battery)
+    assert any(s.seconds_per_run >= 900 for s in battery)
+    assert any(s.sessions > 1 for s in battery)
+    # Final steps that are, and are not, a multiple of save_steps (a final save or none).
+    finals = {s.runs * s.increment % s.save_steps == 0 for s in battery if s.save_steps}
+    assert finals == {True, False}
+    assert RECOVERY_SCENARIOS and all(s.aborts_before_run is not None for s in RECOVERY_SCENARIOS)
