@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ckpt_conformance.checks.registry import ConformanceFailure, check
 from ckpt_conformance.generated import listener_scenarios
-from ckpt_conformance.listener_rules import SHOWN, expected_acts, expected_view, per_session
+from ckpt_conformance.listener_rules import SHOWN, expected_view, per_session
 from ckpt_conformance.model import ended_normally, last_checkpoint
 from ckpt_conformance.scenarios import TARGET, ListenerPlan, Scenario
 from ckpt_conformance.schedules import ScheduleError, every_save
@@ -317,9 +317,15 @@ def check_acts_on_schedule(subject: Subject) -> None:
             saved = set(_writes(events))
             stray = [s for s in got if s not in saved]
             return f"acted on steps {stray}, which were never saved" if stray else None
-        want = expected_acts(schedule, events)
-        if sorted(set(got)) != sorted(want):
-            return f"acted on steps {got}, expected {want} (its schedule: {schedule})"
+        wanted = per_session(expected_view(schedule, events))
+        observed = per_session(events)
+        for number, (want, did) in enumerate(zip(wanted, observed, strict=True), 1):
+            if set(_acts(did)) != set(_acts(want)):
+                which = f" in monitored session {number}" if len(observed) > 1 else ""
+                return (
+                    f"acted on steps {_acts(did)}{which}, expected {_acts(want)} "
+                    f"(its schedule: {schedule})"
+                )
         return None
 
     _each_scenario(subject, "LSN-4", judge)
