@@ -46,7 +46,7 @@ def scheduled(schedule: Schedule | None, events: Sequence[Event]) -> dict[int, S
     chosen: dict[int, Save] = {}
     decide = schedule.decide()
     for position, save in saves_seen(events):
-        if save.index == 0:
+        if save.index == 0 and schedule.per_session:
             decide = schedule.decide()  # a fresh model for each listener session
         try:
             answer = decide(save)

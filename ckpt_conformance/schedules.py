@@ -21,7 +21,9 @@ declaration                       acts in ``after_save()`` on
                                   ``begin()`` (usually the creation save), which it
                                   neither acts on nor shows to ``s``
 ``decision_model(make)``          what a fresh ``make()`` returns for each save: any
-                                  stateful rule, written as a function of Save
+                                  stateful rule, written as a function of Save (made
+                                  at each ``begin()``, or once with
+                                  ``across_sessions=True``)
 ``own_choice()``                  a subset of its own choosing: LSN-4 is judged only
                                   as "every act is on a saved step"
 ================================  ==================================================
@@ -84,15 +86,20 @@ class Schedule:
     """A declared schedule: a factory of fresh decision models, and how it is judged.
 
     ``exact`` is false only for :func:`own_choice`: the listener acts on a subset of
-    the saves of its own choosing, which the kit does not predict.
+    the saves of its own choosing, which the kit does not predict.  ``per_session``
+    is false for a model made once for the listener's whole life, for a listener that
+    keeps its record across the monitored sessions it serves (its ``begin()`` does not
+    reset it).
     """
 
     description: str
     make: Callable[[], Decide]
     exact: bool = True
+    per_session: bool = True
 
     def decide(self) -> Decide:
-        """A fresh decision model, for one listener session (one ``begin()``)."""
+        """A fresh decision model: for one listener session (one ``begin()``), or for
+        the listener's whole life if not ``per_session``."""
         return self.make()
 
     def __str__(self) -> str:
@@ -179,17 +186,23 @@ def skip_first_save(inner: Schedule | Callable[[int], bool]) -> Schedule:
 
         return skip
 
-    return Schedule(f"{schedule.description}, skipping the first save", make, schedule.exact)
+    description = f"{schedule.description}, skipping the first save"
+    return Schedule(description, make, schedule.exact, schedule.per_session)
 
 
-def decision_model(make: Callable[[], Decide]) -> Schedule:
+def decision_model(make: Callable[[], Decide], *, across_sessions: bool = False) -> Schedule:
     """Acts on the saves a fresh ``make()`` says yes to: ``make`` returns a function of
     :class:`Save` (a closure or an object with ``__call__``) holding any state the rule
-    needs; the kit calls ``make()`` once per listener session, then the result once
-    per save, in order."""
+    needs; the kit calls ``make()`` once per listener session (at each ``begin()``),
+    then the result once per save, in order.  With ``across_sessions``, once for the
+    listener's whole life: for a listener whose ``begin()`` keeps what it recorded in
+    an earlier monitored session (``Save.index`` still restarts at each ``begin()``)."""
     if not callable(make):
         raise ScheduleError(f"decision_model() needs a factory of decisions, got {_name(make)}")
-    return Schedule(f"the decision model {_name(make)}", make)
+    span = ", kept across sessions" if across_sessions else ""
+    return Schedule(
+        f"the decision model {_name(make)}{span}", make, per_session=not across_sessions
+    )
 
 
 def own_choice() -> Schedule:

@@ -151,3 +151,30 @@ def test_the_listener_battery_covers_what_a_declared_schedule_is_judged_across()
     finals = {s.runs * s.increment % s.save_steps == 0 for s in battery if s.save_steps}
     assert finals == {True, False}
     assert RECOVERY_SCENARIOS and all(s.aborts_before_run is not None for s in RECOVERY_SCENARIOS)
+
+
+def test_a_model_across_sessions_keeps_its_record_past_begin():
+    """tf.contrib.learn's evaluate listener has no begin(): a checkpoint it evaluated
+    in one monitored session is skipped when the next one's creation save rewrites it."""
+
+    def make():
+        last = []
+
+        def decide(save):
+            due = not last or last[-1] != save.step
+            last[:] = [save.step]
+            return due
+
+        return decide
+
+    two_sessions = [
+        Event("begin", TARGET), Event("write", step=0), _save(0), Event("close"),
+        Event("write", step=3), _save(3), Event("end", TARGET, 3), Event("session", step=3),
+        Event("begin", TARGET), Event("write", step=3), _save(3), Event("close"),
+        Event("write", step=5), _save(5), Event("end", TARGET, 5),
+    ]  # fmt: skip
+    kept = schedules.decision_model(make, across_sessions=True)
+    fresh = schedules.decision_model(make)
+    assert [s.step for s in scheduled(kept, two_sessions).values()] == [0, 3, 5]
+    assert [s.step for s in scheduled(fresh, two_sessions).values()] == [0, 3, 3, 5]
+    assert "kept across sessions" in str(kept)

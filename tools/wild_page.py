@@ -16,7 +16,7 @@ repository was made with (from the repository root; the kit is run with
 
     PYTHONPATH=$PWD .tox/py311-tf2.12/bin/python tools/wild_page.py run .wild
     PYTHONPATH=$PWD .tox/py311-tf2.15/bin/python tools/wild_page.py run .wild
-    PYTHONPATH=$PWD /work/venv/bin/python tools/wild_page.py run .wild     # TF 2.21
+    PYTHONPATH=$PWD .tox/py311-tf2.21/bin/python tools/wild_page.py run .wild
     python tools/wild_page.py page .wild docs/in-the-wild.md
 
 or ``tox -e py311-tf2.12,py311-tf2.15,py311-tf2.21 -- ...`` style: ``tox -e wild`` runs
@@ -234,7 +234,7 @@ def render(data: dict[str, dict[str, dict]]) -> str:
         "```text",
         "PYTHONPATH=$PWD .tox/py311-tf2.12/bin/python tools/wild_page.py run .wild",
         "PYTHONPATH=$PWD .tox/py311-tf2.15/bin/python tools/wild_page.py run .wild",
-        "PYTHONPATH=$PWD /work/venv/bin/python tools/wild_page.py run .wild",
+        "PYTHONPATH=$PWD .tox/py311-tf2.21/bin/python tools/wild_page.py run .wild",
         "python tools/wild_page.py page .wild docs/in-the-wild.md",
         "```",
         "",

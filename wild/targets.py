@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import tempfile
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -124,13 +123,17 @@ def tf_contrib_eval_and_export(record: Any, checkpoint_dir: str) -> Any:
     return _EvalAndExportListener(eval_fn, export_fn, checkpoint_dir)
 
 
-tf_contrib_eval_and_export.schedule = schedules.decision_model(_new_latest_checkpoint_model)
+# It has no begin(): the path it last acted on is kept across monitored sessions.
+tf_contrib_eval_and_export.schedule = schedules.decision_model(
+    _new_latest_checkpoint_model, across_sessions=True
+)
 
 
-def t2r_checkpoint_export(record: Any) -> Any:
+def t2r_checkpoint_export(record: Any, checkpoint_dir: str) -> Any:
     """Tensor2Robot's ``CheckpointExportListener`` (google-research/tensor2robot,
     hooks/checkpoint_hooks.py; vendored verbatim in :mod:`wild.vendor.t2r_checkpoint_hooks`),
-    with ``num_versions=None`` (keep every export) and a fresh scratch ``export_dir``.
+    with ``num_versions=None`` (keep every export) and ``export_dir`` a directory inside
+    the kit's ``checkpoint_dir`` (which the kit removes with it).
 
     Replaced: ``export_fn(export_dir, global_step)`` (a SavedModel export of the model)
     by ``record(global_step)`` returning the path ``<export_dir>/<global_step>`` the
@@ -143,7 +146,7 @@ def t2r_checkpoint_export(record: Any) -> Any:
         record(global_step)
         return os.path.join(export_dir, str(int(global_step)))
 
-    export_dir = tempfile.mkdtemp(prefix="ckpt-wild-t2r-")
+    export_dir = os.path.join(checkpoint_dir, "exports")
     return CheckpointExportListener(export_fn, export_dir)
 
 
