@@ -37,6 +37,8 @@ FAILS: dict[str, set[str]] = {
 }
 #: Targets with a MUST failure: not conformant.
 NOT_CONFORMANT = {"tpu-async-hook"}
+#: Clauses a racy target shows in some runs only (its note on the page says why).
+RACY = {"tpu-async-hook": {"SAVE-3"}}
 
 
 def _failed_clauses(result) -> set[str]:
@@ -66,4 +68,5 @@ def test_wild_target(target, monkeypatch):
     result = check(factory)
     expected = "NOT CONFORMANT" if target.name in NOT_CONFORMANT else "CONFORMANT"
     assert result.verdict.value == expected, result.violated_clauses
-    assert _failed_clauses(result) == FAILS.get(target.name, set())
+    racy = RACY.get(target.name, set())
+    assert _failed_clauses(result) - racy == FAILS.get(target.name, set()) - racy

@@ -37,6 +37,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from wild.targets import TARGETS  # noqa: E402  (pure Python: no TensorFlow)
+
+#: Notes are documentation, kept with the targets, not results of a run.
+NOTES = {target.name: target.note for target in TARGETS}
 REPRO = REPO / "wild" / "repro"
 PAGE_TIMEOUT = 1800  # seconds for one target's kit run
 
@@ -206,9 +211,6 @@ def _cell(record: dict | None) -> str:
 
 
 def render(data: dict[str, dict[str, dict]]) -> str:
-    sys.path.insert(0, str(REPO))
-    from wild.targets import TARGETS
-
     releases = sorted({r for recs in data.values() for r in recs}, key=_key)
     order = [t.name for t in TARGETS if t.name in data]
     order += sorted(n for n in data if n not in order)
@@ -264,6 +266,8 @@ def render(data: dict[str, dict[str, dict]]) -> str:
             f"- source: {first['source']}",
             f"- replaced by the wrapper: {first['replaced']}",
         ]
+        if NOTES.get(name):
+            lines.append(f"- note: {NOTES[name]}")
         schedules = {rec.get("schedule") for rec in recs.values()} - {None}
         if first["kind"] == "listener" and schedules:
             lines.append(f"- declared schedule: {', '.join(sorted(schedules))}")

@@ -168,6 +168,7 @@ class WildTarget:
     source: str  # repository / path of the real code
     requires: str  # module:attr that must resolve in this environment
     replaced: str = "nothing: the real class, unwrapped"
+    note: str = ""  # what a reader of its verdicts must know (shown on the page)
 
     def schedule(self) -> str:
         if self.kind != "listener":
@@ -209,6 +210,13 @@ TARGETS: tuple[WildTarget, ...] = (
         "`AsyncCheckpointSaverHook` (TPU async checkpointing)",
         "tensorflow/tensorflow, tensorflow/python/tpu/async_checkpoint.py",
         "tensorflow.python.tpu.async_checkpoint:AsyncCheckpointSaverHook",
+        note=(
+            "it calls listeners and saves on a thread of its own, racing the training "
+            "loop, so one clause depends on thread timing: SAVE-3 (a listener's "
+            "`before_save()` finding the session already past the step it was given) "
+            "is seen in some runs and not in others. In the runs behind this page and "
+            "those of its test, the verdict and every other clause were the same."
+        ),
     ),
     WildTarget(
         "estimator-eval-listener-plain",
