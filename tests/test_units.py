@@ -72,3 +72,24 @@ def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(report.ReportError, match="No space left on device"):
         report.write_json(str(tmp_path / "r.json"), empty)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_check_module_imported_again_replaces_its_checks_but_ids_still_clash():
+    """A harness that restores sys.modules re-imports check modules (pytester does):
+    the same function registering again is no clash; another function under a taken id is."""
+    from ckpt_conformance.checks import registry
+
+    def first(subject):
+        """One check."""
+
+    def second(subject):
+        """Another check."""
+
+    try:
+        registry.check("unit-dup", "hook", ["LIFE-1"])(first)
+        registry.check("unit-dup", "hook", ["LIFE-1"])(first)  # imported again
+        assert registry.HOOK_CHECKS["unit-dup"].func is first
+        with pytest.raises(ValueError, match="duplicate check id 'unit-dup'"):
+            registry.check("unit-dup", "hook", ["LIFE-1"])(second)
+    finally:
+        registry.HOOK_CHECKS.pop("unit-dup", None)

@@ -314,7 +314,9 @@ def _expect_model(
         if found is None or _not_this_checks(subject, scenario, found, clauses, strict):
             continue
         clause = found.clause if found.clause in clauses else clauses[0]
-        reason = found.reason if clause == found.clause else f"{found.reason} ({found.clause})"
+        reason = found.reason
+        if clause != found.clause:  # the model's rule that broke, in the situation covered
+            reason = f"{reason} ({found.clause}'s rule, broken in the situation {clause} covers)"
         start = max(0, found.index - 8)
         raise ConformanceFailure(
             [clause],
