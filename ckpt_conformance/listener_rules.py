@@ -16,7 +16,9 @@ from ckpt_conformance.scenario import TARGET
 from ckpt_conformance.schedules import Save, Schedule, ScheduleError, every_save
 from ckpt_conformance.trace import Event, only
 
-SHOWN = only("write", "act", "close", "error", "session")
+#: What a listener's view of a trace keeps besides its acts.
+_CONTEXT = ("write", "close", "error", "session")
+SHOWN = only("act", *_CONTEXT)
 
 
 def saves_seen(events: Sequence[Event]) -> Iterator[tuple[int, Save]]:
@@ -91,7 +93,7 @@ def expected_view(schedule: Schedule | None, events: Sequence[Event]) -> list[Ev
             if position in chosen and e.step not in acted:
                 view.append(Event("act", TARGET, e.step))
                 acted.add(e.step)
-            elif e.kind in ("write", "close", "error", "session"):
+            elif e.kind in _CONTEXT:
                 view.append(e)
             position += 1
         last = last_checkpoint(session)

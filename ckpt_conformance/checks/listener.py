@@ -350,7 +350,7 @@ def check_after_save_returns(subject: Subject) -> None:
         # The first after a run if any: a stop request at the creation save is ignored.
         e = next((e for e in odd if e is not returns[0]), odd[0])
         value = e.info["returned"]
-        return f"after_save({e.step}) returned {_shown(value)}, not None or a bool" + (
+        return f"after_save({e.step}) returned {_repr_with_type(value)}, not None or a bool" + (
             _stops_training(events) if bool(value) else ""
         )
 
@@ -358,7 +358,7 @@ def check_after_save_returns(subject: Subject) -> None:
     _each_scenario(subject, "LSN-5", judge, order=lambda s: -s.runs, show_expected=False)
 
 
-def _shown(value: object) -> str:
+def _repr_with_type(value: object) -> str:
     text = repr(value)
     return (
         f"{text[:60]}... ({type(value).__name__})"
