@@ -1,6 +1,7 @@
 """Wall time of the kit, as ratios to a bare ``import tensorflow`` measured side by side.
 
     python benchmarks/kit_time.py [--rounds 3] [--hooks 1,5,10] [--thorough] [--distributed]
+                                  [--ablation] [--scenarios]
 
 Interleaves, round by round, a bare ``python -c "import tensorflow"`` and the kit runs
 below (all fresh processes, so every one pays its imports), and prints medians and
@@ -14,7 +15,14 @@ ratios to the import:
 * with ``--hooks``, the same run on 1, 5 and 10 distinct hooks (subclasses of the
   reference hook), and the growth per additional hook (target <= 1x the import);
 * with ``--thorough``, one hook with ``--thorough``; with ``--distributed``, one hook
-  with ``--distributed`` and the distributed group's share (target <= 10 s per hook).
+  with ``--distributed`` and the distributed group's share (target <= 10 s per hook);
+* with ``--ablation``, the default run without scenario lanes
+  (``CKPT_CONFORMANCE_LANES=1``) and without the fork server as well
+  (``CKPT_CONFORMANCE_FORKSERVER=0``): what each buys;
+* with ``--scenarios``, afterwards and in this process, every scenario of the default
+  run on the reference hook timed one by one (the unit cost the checks pay).
+
+Always measured too: the kit's start-up without TensorFlow (``--list-checks``).
 """
 
 from __future__ import annotations
@@ -32,8 +40,12 @@ HOOK = "ckpt_reference:CheckpointSaverHook"
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> float:
+    extra = {}
+    while argv and "=" in argv[0]:  # leading NAME=value: environment for this run
+        name, _, value = argv[0].partition("=")
+        extra[name], argv = value, argv[1:]
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    proc = subprocess.run(argv, env={**env, **extra}, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"kit_time: {' '.join(argv)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
@@ -62,6 +74,8 @@ def main() -> None:
     parser.add_argument("--hooks", default="", help="comma-separated hook counts, e.g. 1,5,10")
     parser.add_argument("--thorough", action="store_true")
     parser.add_argument("--distributed", action="store_true")
+    parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--scenarios", action="store_true")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="kit-time-")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -71,7 +85,16 @@ def main() -> None:
     hooks = _hook_module(scratch, max(counts, default=0))
 
     runs: dict[str, list[str]] = {"import": [sys.executable, "-c", "import tensorflow"]}
+    runs["kit start-up (no TF)"] = [sys.executable, "-m", "ckpt_conformance", "--list-checks"]
     runs["default, one hook"] = _kit([HOOK], report)
+    if args.ablation:
+        lanes_off = os.path.join(scratch, "a1.json")
+        runs["  without lanes"] = ["CKPT_CONFORMANCE_LANES=1", *_kit([HOOK], lanes_off)]
+        runs["  nor fork server"] = [
+            "CKPT_CONFORMANCE_LANES=1",
+            "CKPT_CONFORMANCE_FORKSERVER=0",
+            *_kit([HOOK], os.path.join(scratch, "a2.json")),
+        ]
     for n in counts:
         runs[f"{n} hooks"] = _kit(hooks[:n], os.path.join(scratch, f"r{n}.json"))
     if args.thorough:
@@ -96,9 +119,14 @@ def main() -> None:
     with open(report, encoding="utf-8") as f:
         checks = json.load(f)["implementations"][0]["checks"]
     in_checks = sum(c["seconds"] for c in checks)
+    total = median["default, one hook"]
+    start_up = median["kit start-up (no TF)"]
     print(
-        f"where the default run's {median['default, one hook']:.2f} s go (last round): "
-        f"{len(checks)} checks {in_checks:.2f} s; start-up, probe and report the rest"
+        f"where the default run's {total:.2f} s go: kit start-up {start_up:.2f} s, "
+        f"TensorFlow's import in the fork server (overlapping start-up) about "
+        f"{t_import:.2f} s, {len(checks)} checks {in_checks:.2f} s (last round; scenarios "
+        f"shared by two lanes), the rest {total - max(start_up, t_import) - in_checks:.2f} s "
+        "(probe, forks, report, exit)"
     )
     for c in sorted(checks, key=lambda c: -c["seconds"])[:5]:
         print(f"    {c['seconds']:6.2f} s  {c['id']} ({', '.join(c['clauses'])})")
@@ -112,6 +140,31 @@ def main() -> None:
     if args.distributed:
         share = median["one hook, --distributed"] - median["default, one hook"]
         print(f"the distributed group: {share:.2f} s for one hook (target <= 10 s)")
+    if args.scenarios:
+        _time_scenarios()
+
+
+def _time_scenarios() -> None:
+    """Each scenario of the default run on the reference hook, run alone, in order."""
+    import ckpt_reference
+    from ckpt_conformance.checks.registry import all_checks
+    from ckpt_conformance.scenarios import run_scenario
+
+    plan = list(dict.fromkeys(s for c in all_checks("hook") for s in c.planned("default")))
+    run_scenario(plan[0], ckpt_reference.CheckpointSaverHook)  # TensorFlow's first-use costs
+    seconds = {}
+    for scenario in plan:
+        start = time.perf_counter()
+        run_scenario(scenario, ckpt_reference.CheckpointSaverHook)
+        seconds[scenario.name] = time.perf_counter() - start
+    values = sorted(seconds.values())
+    print(
+        f"per scenario (reference hook, one process, one after another): {len(plan)} "
+        f"scenarios, {sum(values):.2f} s in all, median {statistics.median(values) * 1000:.0f} "
+        "ms; the slowest:"
+    )
+    for name, value in sorted(seconds.items(), key=lambda item: -item[1])[:5]:
+        print(f"    {value:6.2f} s  {name}")
 
 
 if __name__ == "__main__":

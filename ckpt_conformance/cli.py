@@ -127,16 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_checks:
         print(list_checks_text())
         return ExitCode.OK
-    from ckpt_conformance.session import probe
-
     try:
         run = _build_run(args)
         if not run.selected:
             print("ckpt-conformance: error: no check selected (check -k)", file=sys.stderr)
             return ExitCode.NOTHING_SELECTED
-        run.prestart(args.jobs)  # the first workers import while the probe validates
+        run.prestart(args.jobs)  # TensorFlow's import starts while the options are checked
         try:
-            probe(run.targets)
+            run.probe()
         except UsageError:
             run.interrupt()
             run.close()

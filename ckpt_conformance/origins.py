@@ -22,6 +22,8 @@ _FOREIGN = (os.sep + "tensorflow" + os.sep, os.sep + "keras" + os.sep, os.sep + 
 
 def is_user_frame(filename: str) -> bool:
     """Whether ``filename`` is the implementation's code (not the kit, TF or stdlib)."""
+    if filename.startswith("<"):  # <frozen runpy>, <string>: no file of anyone's
+        return False
     path = os.path.abspath(filename)
     if path.startswith(_KIT + os.sep) or any(part in path for part in _FOREIGN):
         return False

@@ -62,10 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "ckpt_clause(*ids): the spec clause IDs a conformance check enforces"
     )
-    from ckpt_conformance.session import probe, validate_inputs
+    from ckpt_conformance.session import validate_inputs
 
     hooks = config.getoption("--ckpt-hook") or []
     listeners = config.getoption("--ckpt-listener") or []
+    spec = None
     try:
         spec = validate_inputs(
             prefix="--ckpt-",
@@ -78,8 +79,10 @@ def pytest_configure(config: pytest.Config) -> None:
             thorough=config.getoption("--ckpt-thorough"),
         )
         if (hooks or listeners) and not _is_xdist_worker(config):
-            probe(spec.targets)  # named targets fail fast, in one line
+            spec.probe()  # named targets fail fast, in one line
     except UsageError as exc:
+        if spec is not None:
+            spec.close()
         _usage_exit(str(exc))
         return
     config.stash[kit_key] = spec  # the run itself is built when the kit's tests are collected
@@ -199,8 +202,7 @@ class KitReporter:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.spec.run is not None:
-            self.spec.run.close()
+        self.spec.close()
         if _is_xdist_worker(self.config):
             return
         self.report = self._aggregate(exitstatus)

@@ -12,8 +12,8 @@ Determinism is designed in, not hoped for:
   depends on op scheduling; only a hook that reads the step after the run (SCHED-3)
   sees the right value.
 * Time is a controlled clock: ``time.time`` and ``time.monotonic`` return the
-  scenario's clock in the scenario's thread, advanced only between runs; nothing
-  sleeps.
+  scenario's clock, advanced only between runs; nothing sleeps.  The standard
+  library's own waits keep real time (see :func:`_stdlib_caller`).
 * Checkpoint writes are observed by instrumenting ``Saver.save`` in that thread.
 """
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ckpt_conformance.options import DEFAULT_TIMEOUT
-from ckpt_conformance.origins import thread_stack
+from ckpt_conformance.origins import ErrorInfo, describe_error, thread_stack
 from ckpt_conformance.scenario import (
     TARGET,
     EarlierHookError,
@@ -79,6 +81,26 @@ def _current(name: str) -> Any:
     return value if value is not None else _active[name]
 
 
+_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
+_stdlib_files: dict[str, bool] = {}
+
+
+def _stdlib_caller(frame: Any) -> bool:
+    """Whether the clock is read by the standard library's own code: its waits and
+    timeouts (``multiprocessing``, ``selectors``, ``subprocess``) keep real time, or a
+    frozen clock would make them wait forever (a ``multiprocessing.Pool`` closed in
+    ``end()`` never joined).  The implementation's code and TensorFlow's (its timers
+    decide when to save) read the controlled clock."""
+    filename = frame.f_code.co_filename
+    known = _stdlib_files.get(filename)
+    if known is None:
+        known = filename.startswith("<frozen") or (
+            filename.startswith(_STDLIB) and "site-packages" not in filename
+        )
+        _stdlib_files[filename] = known
+    return known
+
+
 @contextlib.contextmanager
 def instrumented() -> Iterator[None]:
     """Control the clocks (``time.time``, ``time.monotonic``, ``time.perf_counter`` and
@@ -98,14 +120,18 @@ def instrumented() -> Iterator[None]:
         def controlled(name: str) -> Callable[[], float]:
             def read() -> float:
                 clock = _current("clock")
-                return real[name]() if clock is None else _CLOCKS[name](clock.now)
+                if clock is None or _stdlib_caller(sys._getframe(1)):
+                    return real[name]()
+                return _CLOCKS[name](clock.now)
 
             return read
 
         def controlled_ns(name: str) -> Callable[[], int]:
             def read() -> int:
                 clock = _current("clock")
-                return real_ns[name]() if clock is None else int(_CLOCKS[name](clock.now) * 1e9)
+                if clock is None or _stdlib_caller(sys._getframe(1)):
+                    return real_ns[name]()
+                return int(_CLOCKS[name](clock.now) * 1e9)
 
             return read
 
@@ -380,11 +406,46 @@ def _build_graph(increment: int, step_dtype: str = "int64") -> tuple[Any, Any, A
         tf.constant(increment, dtype=global_step.dtype), shape=[], name="increment"
     )
     advance = v1.assign_add(global_step, amount)
+    # The monitored session's readiness checks: an empty list of uninitialized names,
+    # always.  TensorFlow's default (report_uninitialized_variables, twice) is over half
+    # the graph and a fifth of a scenario's cost, and judges TensorFlow, not the hook.
+    ready = tf.constant([], dtype=tf.string, name="kit_ready")
+    v1.add_to_collection(v1.GraphKeys.READY_OP, ready)
+    v1.add_to_collection(v1.GraphKeys.READY_FOR_LOCAL_INIT_OP, ready)
     return global_step, train_op, advance
+
+
+#: The files of each resume checkpoint, by (step, dtype): written once per process by a
+#: real ``Saver``, then copied, since a graph and a session per resumed scenario cost more
+#: than the scenario's own runs.  Kept in memory, so nothing is left on disk after a run.
+_RESUME_FILES: dict[tuple[int, str], dict[str, bytes]] = {}
 
 
 def _prepare_resume(checkpoint_dir: str, step: int, step_dtype: str) -> None:
     """Write a checkpoint at ``step`` in a graph of the same shape (not recorded)."""
+    key = (step, step_dtype)
+    if key not in _RESUME_FILES:
+        with tempfile.TemporaryDirectory(prefix=PREFIX) as scratch:
+            _write_resume_checkpoint(scratch, step, step_dtype)
+            _RESUME_FILES[key] = {
+                name: _read(os.path.join(scratch, name)) for name in os.listdir(scratch)
+            }
+            # The state file names the checkpoint by its full path: kept as a template.
+            state = _RESUME_FILES[key]["checkpoint"]
+            _RESUME_FILES[key]["checkpoint"] = state.replace(os.fsencode(scratch), b"{dir}")
+    for name, data in _RESUME_FILES[key].items():
+        if name == "checkpoint":
+            data = data.replace(b"{dir}", os.fsencode(checkpoint_dir))
+        with open(os.path.join(checkpoint_dir, name), "wb") as f:
+            f.write(data)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _write_resume_checkpoint(directory: str, step: int, step_dtype: str) -> None:
     import tensorflow as tf
 
     v1 = tf.compat.v1
@@ -393,9 +454,7 @@ def _prepare_resume(checkpoint_dir: str, step: int, step_dtype: str) -> None:
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             sess.run(global_step.assign(step))
-            v1.train.Saver().save(
-                sess, os.path.join(checkpoint_dir, "model.ckpt"), global_step=step
-            )
+            v1.train.Saver().save(sess, os.path.join(directory, "model.ckpt"), global_step=step)
 
 
 def _stepper_hook(
@@ -455,7 +514,7 @@ class Outcome:
 
     scenario: Scenario
     events: Trace
-    error: BaseException | None = None
+    error: ErrorInfo | None = None  # the exception the session raised, described
     hung: bool = False
     stack: str = ""  # where a hung scenario was stuck
     hung_origin: str | None = None
@@ -577,7 +636,7 @@ def _run(
                 recorder.add(Event("session", step=step))
             _run_session(scenario, factory, listener_factory, recorder, checkpoint_dir, clock)
     except BaseException as exc:  # noqa: BLE001 - every exception is an observation
-        outcome.error = exc
+        outcome.error = describe_error(exc)  # a description: outcomes cross processes
         info = {"type": type(exc).__name__, "message": str(exc)}
         if recorder.raised:  # ERR-1: the caller gets the listener's exception itself
             info["listeners_own"] = exc is recorder.raised[-1]

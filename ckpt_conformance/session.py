@@ -17,12 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ckpt_conformance.checks.registry import Check, all_checks
+from ckpt_conformance.forkserver import ForkServer, fork_server_wanted
+from ckpt_conformance.lanes import lanes_for
 from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
 from ckpt_conformance.origins import stack_origin
 from ckpt_conformance.outcomes import Cause, ExitCode, Outcome, RunStatus, Verdict
 from ckpt_conformance.report import RunReport
 from ckpt_conformance.runner import CheckResult, ImplementationResult, run_check
-from ckpt_conformance.supervisor import GRACE, LOAD_BUDGET, WorkerDied, WorkerProcess, WorkerStuck
+from ckpt_conformance.supervisor import (
+    GRACE,
+    LOAD_BUDGET,
+    WorkerDied,
+    WorkerProcess,
+    WorkerStuck,
+    child_environment,
+)
 from ckpt_conformance.targets import Target, importable
 from ckpt_conformance.xfail import XfailList
 
@@ -93,9 +102,19 @@ class InProcessRunner:
 class IsolatedRunner:
     """Runs a target's checks in its own worker process, observing hangs and crashes."""
 
-    def __init__(self, target: Target, timeout: float, distributed: bool, coverage: str) -> None:
+    def __init__(
+        self,
+        target: Target,
+        timeout: float,
+        distributed: bool,
+        coverage: str,
+        server: Callable[[], ForkServer | None] = lambda: None,
+        lanes: int = 1,
+        checks: Sequence[str] | None = None,
+    ) -> None:
         self.target, self.timeout, self.distributed = target, timeout, distributed
-        self.coverage = coverage
+        self.coverage, self.server = coverage, server
+        self.lanes, self.checks = lanes, checks  # cores for its scenarios; checks to run
         self.worker: WorkerProcess | None = None
         self._loading = False
         self.broken: CheckResult | None = None  # the hang or crash that ended the worker
@@ -103,7 +122,7 @@ class IsolatedRunner:
     def prestart(self) -> None:
         """Start the worker and its imports now, without waiting for them."""
         if self.worker is None:
-            self.worker = WorkerProcess()
+            self.worker = WorkerProcess(self.server())
             self.worker.send(
                 {
                     "op": "load",
@@ -112,6 +131,8 @@ class IsolatedRunner:
                     "timeout": self.timeout,
                     "distributed": self.distributed,
                     "coverage": self.coverage,
+                    "lanes": self.lanes,
+                    "checks": self.checks,
                 }
             )
             self._loading = True
@@ -210,6 +231,9 @@ class KitRun:
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
     json_path: str | None = None  # the plugin's --ckpt-json
+    #: The process the workers are forked from (TensorFlow imported once per run); the
+    #: run starts one when it first needs a worker, unless given one (the plugin's).
+    server: ForkServer | None = None
 
     def __post_init__(self) -> None:
         self.timeout = validate_timeout(self.timeout, "timeout")
@@ -242,6 +266,9 @@ class KitRun:
         }
         self._runners: dict[str, InProcessRunner | IsolatedRunner] = {}
         self._lock = threading.Lock()
+        self._server_lock = threading.Lock()
+        self._owns_server = self.server is None
+        self._lanes = lanes_for(1, len(self.targets))  # run(jobs=...) may lower it
         self._xfail_lists: dict[str, XfailList] = {}
         self.warnings += self._unmatched_xfails()
 
@@ -296,10 +323,22 @@ class KitRun:
                 isolated = self.isolate is not False and (
                     target.factory is None or importable(target)
                 )
-                kind = IsolatedRunner if isolated else InProcessRunner
                 coverage = "thorough" if self.thorough else "default"
-                self._runners[target.name] = kind(target, self.timeout, self.distributed, coverage)
+                args = (target, self.timeout, self.distributed, coverage)
+                checks = [c.check.id for c in self.selected if c.target is target]
+                self._runners[target.name] = (
+                    IsolatedRunner(*args, server=self.fork_server, lanes=self._lanes, checks=checks)
+                    if isolated
+                    else InProcessRunner(*args)
+                )
             return self._runners[target.name]
+
+    def fork_server(self) -> ForkServer | None:
+        """The run's fork server, started on first use (None where fork is unavailable)."""
+        with self._server_lock:
+            if self.server is None and self._owns_server and fork_server_wanted():
+                self.server = ForkServer(child_environment())
+            return self.server
 
     def run_case(self, case: Case) -> CheckResult:
         """Run one case (its prerequisites' outcomes are the ones already recorded)."""
@@ -327,6 +366,7 @@ class KitRun:
         by_target: dict[str, list[Case]] = {}
         for case in self.selected:
             by_target.setdefault(case.target.name, []).append(case)
+        self._lanes = lanes_for(jobs, len(by_target))
 
         def run_target(cases: list[Case]) -> None:
             for case in cases:
@@ -353,12 +393,19 @@ class KitRun:
                 raise
 
     def prestart(self, count: int) -> None:
-        """Start the workers of the first ``count`` targets importing now: their
-        TensorFlow imports overlap whatever the caller does next (e.g. the probe)."""
+        """Start TensorFlow's import now (the fork server's, or without one the first
+        ``count`` workers'): it overlaps whatever the caller does next (e.g. the probe)."""
+        self._lanes = lanes_for(count, len({c.target.name for c in self.selected}))
+        if self.isolate is not False and self.fork_server() is not None:
+            return
         for target in self.targets[:count]:
             runner = self._runner(target)
             if isinstance(runner, IsolatedRunner):
                 runner.prestart()
+
+    def probe(self) -> None:
+        """Validate every target (see :func:`probe`), forked from this run's server."""
+        probe(self.targets, self.fork_server() if self.isolate is not False else None)
 
     def interrupt(self) -> None:
         """Stop now: kill every worker; the status becomes ``interrupted``."""
@@ -370,6 +417,9 @@ class KitRun:
     def close(self) -> None:
         for runner in list(self._runners.values()):
             runner.close()
+        if self._owns_server and self.server is not None:
+            self.server.close()
+            self.server = None
 
     # ------------------------------------------------------------------ verdicts
 
@@ -451,10 +501,11 @@ def verdict_of(result: ImplementationResult, status: RunStatus) -> Verdict:
     return Verdict.NO_VIOLATION_IN_SELECTION
 
 
-def probe(targets: Sequence[Target]) -> None:
+def probe(targets: Sequence[Target], server: ForkServer | None = None) -> None:
     """Import and validate every target in one throwaway worker (TensorFlow's C++ log
-    lines stay in that worker's log); UsageError naming the first bad one."""
-    worker = WorkerProcess()
+    lines stay in that worker's log), forked from ``server`` if given; UsageError
+    naming the first bad one."""
+    worker = WorkerProcess(server)
     try:
         answer = worker.ask(
             {"op": "probe", "targets": [[t.name, t.kind] for t in targets]}, LOAD_BUDGET
@@ -481,6 +532,13 @@ class RunSpec:
     json_path: str | None = None
     thorough: bool = False
     run: KitRun | None = None
+    server: ForkServer | None = None  # started by probe(), handed to the run
+
+    def probe(self) -> None:
+        """Validate the targets now, in a worker forked from the run-to-be's server."""
+        if self.server is None and fork_server_wanted():
+            self.server = ForkServer(child_environment())
+        probe(self.targets, self.server)
 
     def build(self) -> KitRun:
         if self.run is None:
@@ -492,8 +550,17 @@ class RunSpec:
                 xfails=self.xfails,
                 keyword=self.keyword,
                 json_path=self.json_path,
+                server=self.server,
             )
         return self.run
+
+    def close(self) -> None:
+        """Close the run (if built), then the server."""
+        if self.run is not None:
+            self.run.close()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
 def validate_inputs(

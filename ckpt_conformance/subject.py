@@ -2,7 +2,8 @@
 
 Checks never run a scenario twice for one implementation: :meth:`Subject.run` is
 memoized, so the kit pays for each (implementation, scenario) once however many
-checks look at it.  A hook that hangs once is not given the chance to hang again:
+checks look at it; with lanes (:mod:`ckpt_conformance.lanes`) a helper process may
+have run it, the checks cannot tell.  A hook that hangs once is not given the chance to hang again:
 every later check is reported ``blocked``.  A subject belongs to one run: nothing of
 it is cached across runs.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from ckpt_conformance.failure import ConformanceFailure
 from ckpt_conformance.model import expected_trace
 from ckpt_conformance.options import DEFAULT_TIMEOUT
-from ckpt_conformance.origins import ErrorInfo, describe_error, thread_stack
+from ckpt_conformance.origins import ErrorInfo, thread_stack
 from ckpt_conformance.scenarios import Outcome, Scenario, run_scenario
 from ckpt_conformance.schedules import Schedule
 from ckpt_conformance.trace import Event, Projection
@@ -49,6 +50,10 @@ class Subject:
     root_causes: dict[tuple[str, str, str | None], str] = field(default_factory=dict, repr=False)
     deadline: float | None = None  # perf_counter() time the current check must end by
     _distributed: Any = field(default=None, repr=False)
+    #: Helpers running planned scenarios (:class:`ckpt_conformance.lanes.Lanes`).
+    lanes: Any = field(default=None, repr=False)
+    #: The distributed group, started before this subject (a ``ForkedCall``).
+    early_distributed: Any = field(default=None, repr=False)
 
     def start_check(self) -> None:
         """Give the check about to run its own ``timeout`` budget."""
@@ -73,12 +78,9 @@ class Subject:
         if self.hung_in is not None:
             raise SubjectHung(f"it hung earlier, in scenario {self.hung_in!r}")
         if scenario not in self._cache:
-            outcome = run_scenario(
-                scenario,
-                self.hook_factory,
-                timeout=self._budget(),
-                listener_factory=self.factory if self.kind == "listener" else None,
-            )
+            outcome = self.lanes.take(scenario) if self.lanes is not None else None
+            if outcome is None:
+                outcome = self.execute(scenario, self._budget())
             if outcome.hung:
                 self.hung_in = scenario.name
                 raise SubjectHung(
@@ -91,11 +93,20 @@ class Subject:
             self._cache[scenario] = outcome
         return self._cache[scenario]
 
+    def execute(self, scenario: Scenario, timeout: float) -> Outcome:
+        """Run ``scenario`` now, not memoized (:meth:`run` is the checks' way)."""
+        return run_scenario(
+            scenario,
+            self.hook_factory,
+            timeout=timeout,
+            listener_factory=self.factory if self.kind == "listener" else None,
+        )
+
     def unexpected_error(self, scenario_name: str | None) -> ErrorInfo | None:
         """The exception the session raised in ``scenario_name`` that the model did not plan."""
         for scenario, outcome in self._cache.items():
             if scenario.name == scenario_name and outcome.error is not None:
-                return None if _planned(outcome, scenario) else describe_error(outcome.error)
+                return None if _planned(outcome, scenario) else outcome.error
         return None
 
     def distributed(self) -> Any:
@@ -103,8 +114,10 @@ class Subject:
         if self._distributed is None:
             from ckpt_conformance.distributed.run import run_distributed
 
+            early, self.early_distributed = self.early_distributed, None
+            outcome = early.result() if early is not None else None
             # Each cluster starts three TensorFlow processes: twice a check's budget.
-            self._distributed = run_distributed(self.target, deadline=2 * self.timeout)
+            self._distributed = outcome or run_distributed(self.target, 2 * self.timeout)
         return self._distributed
 
     def call(self, func: Callable[[], Any]) -> Any:
@@ -156,11 +169,11 @@ def _unexpected_error(outcome: Outcome, scenario: Scenario) -> str:
     """A note quoting the exception when the session failed where the model did not."""
     if outcome.error is None or _planned(outcome, scenario):
         return ""
-    info = describe_error(outcome.error)
+    info = outcome.error
     return f" (the session raised {info.type}: {info.message}, at {info.origin})"
 
 
 def _planned(outcome: Outcome, scenario: Scenario) -> bool:
     """Whether the session's exception is one the model expects for this scenario."""
     planned = {e.info.get("type") for e in expected_trace(scenario) if e.kind == "error"}
-    return type(outcome.error).__name__ in planned
+    return outcome.error is not None and outcome.error.type in planned

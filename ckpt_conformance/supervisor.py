@@ -20,6 +20,7 @@ import tempfile
 import time
 from typing import Any
 
+from ckpt_conformance.forkserver import ForkServer, ForkServerError
 from ckpt_conformance.workspace import remove_tree
 
 #: TensorFlow's C++ log lines (and absl's preamble): noise in a crash report.
@@ -68,16 +69,44 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-class WorkerProcess:
-    """One ``python -m ckpt_conformance.worker`` process and its answer pipe."""
+def _wait_for_group(pgid: int, seconds: float) -> None:
+    """Wait (bounded) until no process of group ``pgid`` is left: SIGKILL is delivered
+    asynchronously, and a dying helper must not write into a directory being removed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except OSError:
+            return
+        time.sleep(0.01)
 
-    def __init__(self) -> None:
+
+class WorkerProcess:
+    """One worker process and its request and answer pipes: forked from ``server`` (the
+    run's :class:`~ckpt_conformance.forkserver.ForkServer`, TensorFlow already imported)
+    or, without one, a fresh ``python -m ckpt_conformance.worker``."""
+
+    def __init__(self, server: ForkServer | None = None) -> None:
         read_fd, write_fd = os.pipe()
         # Closed in close(): it outlives this call (the worker writes to it).
         self.log = tempfile.TemporaryFile(prefix="ckpt-conformance-worker-")  # noqa: SIM115
         # The worker's temporary files live in a directory of the supervisor's, removed
         # in close(): a worker killed after a hang cannot run its own cleanup.
         self.tmpdir = tempfile.mkdtemp(prefix="ckpt-conformance-worker-")
+        self.proc: Any = None
+        if server is not None:
+            try:
+                self._fork(server, write_fd)
+            except ForkServerError:
+                self.proc = None  # a broken server: a fresh process says what is wrong
+        if self.proc is None:
+            self._spawn(write_fd)
+        os.close(write_fd)
+        self._answers = os.fdopen(read_fd, "rb", buffering=0)
+        self._buffer = b""
+        self.closed = False
+
+    def _spawn(self, write_fd: int) -> None:
         env = child_environment()
         env["TMPDIR"] = self.tmpdir
         self.proc = subprocess.Popen(
@@ -90,10 +119,18 @@ class WorkerProcess:
             start_new_session=True,  # its own process group: killed as one
             text=True,
         )
-        os.close(write_fd)
-        self._answers = os.fdopen(read_fd, "rb", buffering=0)
-        self._buffer = b""
-        self.closed = False
+        self.requests = self.proc.stdin
+
+    def _fork(self, server: ForkServer, write_fd: int) -> None:
+        stdin_r, stdin_w = os.pipe()
+        try:
+            self.proc = server.fork({"TMPDIR": self.tmpdir}, stdin_r, write_fd, self.log.fileno())
+        except ForkServerError:
+            os.close(stdin_w)
+            raise
+        finally:
+            os.close(stdin_r)
+        self.requests = os.fdopen(stdin_w, "w", encoding="utf-8")
 
     def output_tail(self, lines: int = 15) -> str:
         """The last lines the worker printed (stdout and stderr)."""
@@ -105,9 +142,8 @@ class WorkerProcess:
 
     def send(self, message: dict[str, Any]) -> None:
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
+            self.requests.write(json.dumps(message) + "\n")
+            self.requests.flush()
         except (BrokenPipeError, OSError):
             pass  # the worker is gone: the next receive() says how
 
@@ -138,8 +174,8 @@ class WorkerProcess:
     def _stacks_then_kill(self) -> str:
         """Ask for every thread's stack (faulthandler), then kill the process group."""
         mark = self.log.seek(0, os.SEEK_END)
-        try:
-            os.kill(self.proc.pid, signal.SIGUSR1)
+        try:  # the whole group: a lane helper may be the one stuck
+            os.killpg(self.proc.pid, signal.SIGUSR1)
             time.sleep(1.0)
         except OSError:
             pass
@@ -148,14 +184,19 @@ class WorkerProcess:
         return self.log.read().decode("utf-8", "replace").strip()
 
     def kill(self) -> None:
-        """End the worker and everything it started; never raises."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
+        """End the worker and everything it started (its process group: lane helpers,
+        threads' children), even after the worker itself ended; never raises."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            killed = True
+        except OSError:  # no such group left, or not ours
+            killed = False
+            if self.proc.poll() is None:
                 self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL is not ignorable
             self.proc.wait(timeout=10)
+        if killed:  # the worker is reaped; its helpers die asynchronously
+            _wait_for_group(self.proc.pid, seconds=5.0)
 
     def close(self) -> None:
         """Ask the worker to quit (killing it if it does not), release pipes and log."""
@@ -165,10 +206,9 @@ class WorkerProcess:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.proc.poll() is None:
-            self.kill()
+        self.kill()  # whatever of its process group is left
         self.closed = True
-        for stream in (self.proc.stdin, self._answers):
+        for stream in (self.requests, self._answers):
             try:
                 if stream is not None:
                     stream.close()

@@ -9,7 +9,7 @@ replacing ``time.time``), the verdict survives and no other implementation sees 
 Requests and answers::
 
     {"op": "probe", "targets": [[name, kind], ...]}  -> {"op": "probed", "errors": [...]}
-    {"op": "load", "target": name, "kind": k, "timeout": s}
+    {"op": "load", "target": name, "kind": k, "timeout": s, "lanes": n, "checks": [id, ...]}
                                                       -> {"op": "loaded"} | {"op": "error", ...}
     {"op": "run", "check": id}    -> {"op": "started", "check": id}, {"op": "result", ...}
     {"op": "quit"}
@@ -17,6 +17,7 @@ Requests and answers::
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import json
 import os
@@ -51,25 +52,38 @@ class _Worker:
         self.send({"op": "probed", "errors": errors})
 
     def load(self, request: dict[str, Any]) -> None:
-        from ckpt_conformance.checks.registry import all_checks
-        from ckpt_conformance.subject import Subject
-        from ckpt_conformance.targets import TargetError, load_target
+        """Start the helpers (lanes, the distributed group), then import the target.
 
+        The helpers are forked before the target is imported, so each imports it in
+        turn: nothing the target's import sets up (threads, locks, caches keyed by
+        process) is inherited half-way through by a forked copy.
+        """
+        from functools import partial
+
+        from ckpt_conformance.checks.registry import all_checks
+        from ckpt_conformance.distributed.run import run_distributed
+        from ckpt_conformance.lanes import ForkedCall, Lanes
+        from ckpt_conformance.targets import TargetError
+
+        coverage = request.get("coverage", "default")
+        self.checks = {
+            c.id: c for c in all_checks(request["kind"], request.get("distributed", False))
+        }
+        selected = [self.checks[i] for i in request.get("checks") or self.checks]
+        keep = [self.out.fileno()]  # the answer pipe: only this process may hold it
+        early = lanes = None
+        if any(c.group == "distributed" for c in selected):
+            clusters = partial(run_distributed, request["target"], 2 * request["timeout"], True)
+            early = ForkedCall(clusters, keep, name="clusters")
+        plan = list(dict.fromkeys(s for c in selected for s in c.planned(coverage)))
+        if request.get("lanes", 1) > 1 and len(plan) > 1:
+            lanes = Lanes(plan, request["lanes"], _HelperRunner(request), keep)
         try:
-            target = load_target(request["target"], request["kind"])
+            self.subject = _subject(request)
         except TargetError as exc:
             self.send({"op": "error", "message": str(exc)})
             return
-        assert target.factory is not None  # load_target always imports it
-        self.subject = Subject(
-            target.name,
-            target.kind,
-            target.factory,
-            request["timeout"],
-            target.schedule,
-            request.get("coverage", "default"),
-        )
-        self.checks = {c.id: c for c in all_checks(target.kind, request.get("distributed", False))}
+        self.subject.lanes, self.subject.early_distributed = lanes, early
         self.send({"op": "loaded"})
 
     def run(self, request: dict[str, Any]) -> bool:
@@ -83,9 +97,43 @@ class _Worker:
         return result.cause is not Cause.HUNG
 
 
-def _exit_now() -> None:
-    """End this process at once (skipping a hung thread's join), keeping the coverage
-    data of the kit's own test suite if it is being measured."""
+def _subject(request: dict[str, Any]) -> Any:
+    """Import the target of a ``load`` request and make it a subject (TargetError)."""
+    from ckpt_conformance.subject import Subject
+    from ckpt_conformance.targets import load_target
+
+    target = load_target(request["target"], request["kind"])
+    assert target.factory is not None  # load_target always imports it
+    return Subject(
+        target.name,
+        target.kind,
+        target.factory,
+        request["timeout"],
+        target.schedule,
+        request.get("coverage", "default"),
+    )
+
+
+class _HelperRunner:
+    """What a lane helper runs each scenario with: its own subject, made (and the
+    target imported) in the helper, at its first scenario."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.request, self.subject = request, None
+
+    def __call__(self, scenario: Any) -> Any:
+        if self.subject is None:
+            self.subject = _subject(self.request)
+        return self.subject.execute(scenario, self.subject.timeout)
+
+
+def exit_now(code: int = 0) -> None:
+    """End this process at once (skipping a hung thread's join, and a fork server's
+    exit handlers), keeping the coverage data of the kit's own test suite if it is
+    being measured."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     try:
         import coverage
 
@@ -95,7 +143,7 @@ def _exit_now() -> None:
             current.save()
     except Exception:  # noqa: BLE001 - measuring must never change the outcome
         pass
-    os._exit(0)
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 worker.load(request)
             elif op == "run" and not worker.run(request):
                 out.flush()
-                _exit_now()  # a hung thread lives on in this process: end it, not the verdict
+                exit_now()  # a hung thread lives on in this process: end it, not the verdict
         except Exception:  # noqa: BLE001 - the kit's own failure: say so, never blame the target
             worker.send({"op": "kit-error", "message": traceback.format_exc(limit=-3).strip()})
     out.close()
@@ -128,4 +176,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Not sys.exit: a thread the implementation left running (not a daemon) would keep
+    # the process alive until the supervisor's patience runs out and it kills it.
+    exit_now(main())

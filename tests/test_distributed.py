@@ -18,6 +18,7 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.distributed
 NODE = "ckpt_conformance.distributed.node"
+WORKER = "ckpt_conformance.worker"
 
 
 TAG = f"CKPT_CONFORMANCE_TEST_TAG={uuid.uuid4().hex}"  # marks this run's tasks only
@@ -30,15 +31,23 @@ def _tagged(monkeypatch):
     monkeypatch.setenv(name, value)
 
 
+#: The process names the kit gives the tasks and workers it forks (lifeline.name_process).
+FORKED = {NODE: b"ckpt-node-", WORKER: b"ckpt-worker\n"}
+
+
 def _tasks(module: str = NODE) -> list[int]:
-    """PIDs of this run's cluster tasks (or kit workers) still alive."""
+    """PIDs of this run's cluster tasks (or kit workers) still alive: started by module
+    name, or forked (named by the kit) from a process started with this run's tag."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if module.encode() not in f.read():
-                        continue
+                    started = module.encode() in f.read()
+                with open(f"/proc/{entry}/comm", "rb") as f:
+                    forked = f.read().startswith(FORKED[module])
+                if not (started or forked):
+                    continue
                 with open(f"/proc/{entry}/environ", "rb") as f:
                     if TAG.encode() in f.read().split(b"\0"):
                         pids.append(int(entry))
@@ -117,11 +126,12 @@ def test_a_hanging_chief_is_named_and_every_task_is_killed():
     assert _gone_within(10) == []
 
 
-def test_killing_the_kit_leaves_no_task_behind():
+def test_killing_the_kit_leaves_no_task_behind(tmp_path):
     kit = subprocess.Popen(
         _kit("--hook", "tests.broken.hooks:HangsAfterFirstRun"),
         cwd=REPO,
-        env=_kit_env(),
+        # A killed kit cannot remove its temporary directories: keep them in the test's.
+        env=dict(_kit_env(), TMPDIR=str(tmp_path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -130,12 +140,12 @@ def test_killing_the_kit_leaves_no_task_behind():
         while len(_tasks()) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(_tasks()) >= 3, "the cluster never started"
-        assert _tasks("ckpt_conformance.worker")  # the worker that runs the cluster
+        assert _tasks(WORKER)  # the worker that runs the cluster
         kit.send_signal(signal.SIGKILL)  # no atexit, no finally: only PDEATHSIG is left
         kit.wait(timeout=30)
         assert _gone_within(15) == []
         time.sleep(1)
-        assert _tasks("ckpt_conformance.worker") == []  # the worker died with the kit
+        assert _tasks(WORKER) == []  # the worker died with the kit
     finally:
         if kit.poll() is None:
             kit.kill()

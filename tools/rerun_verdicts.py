@@ -2,10 +2,16 @@
 
     python tools/rerun_verdicts.py --runs 20                  # the default targets
     python tools/rerun_verdicts.py --runs 5 --corpus          # the whole broken corpus
+    python tools/rerun_verdicts.py --runs 4 --corpus --alternate-plain
+                                  # every other run without lanes and fork server
 
 Each run is a fresh ``ckpt-conformance`` process writing a JSON report; the script
 compares (target, check, outcome, violated clauses, cause) across runs and prints
-every difference.  Exit 0 only if all runs agree and all completed.  It also prints
+every difference.  Exit 0 only if all runs agree and all completed.  With
+``--alternate-plain`` every even-numbered run uses the execution model from before
+issue 14 (``CKPT_CONFORMANCE_LANES=1 CKPT_CONFORMANCE_FORKSERVER=0``: one fresh worker
+process per implementation, scenarios one after another), so a difference between the
+two models shows up as a flip.  It also prints
 the kit process's peak RSS per run, to show memory stays flat.
 """
 
@@ -26,7 +32,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def corpus_targets() -> list[str]:
     sys.path.insert(0, REPO)
     from ckpt_conformance.targets import name_of
-    from tests import independent, independent3, independent4
+    from tests import independent, independent3, independent4, independent5
     from tests.broken import hooks, listeners
 
     args = []
@@ -42,6 +48,8 @@ def corpus_targets() -> list[str]:
         *independent.LISTENERS_CAUGHT_BY,
         *independent3.LISTENERS_CAUGHT_BY,
         *independent4.LISTENERS_CAUGHT_BY,
+        *independent5.BROKEN_LISTENERS,
+        *independent5.CORRECT_LISTENERS,
     ]:
         args += ["--listener", name_of(impl)]
     return args
@@ -66,19 +74,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--corpus", action="store_true", help="the broken corpus as targets")
+    parser.add_argument(
+        "--alternate-plain",
+        action="store_true",
+        help="every other run without scenario lanes and without the fork server",
+    )
     parser.add_argument("kit_args", nargs="*", help="extra ckpt-conformance arguments")
     args = parser.parse_args()
     targets = corpus_targets() if args.corpus else []
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
     seen: list[dict] = []
+    plain = dict(env, CKPT_CONFORMANCE_LANES="1", CKPT_CONFORMANCE_FORKSERVER="0")
     for n in range(args.runs):
+        run_env = plain if args.alternate_plain and n % 2 else env
         with tempfile.TemporaryDirectory() as tmp:
             report = os.path.join(tmp, "r.json")
             started = time.monotonic()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "ckpt_conformance", "-q", "--json", report,
                  *targets, *args.kit_args],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+                env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
             )  # fmt: skip
             samples = _sample(proc)
             with open(report, encoding="utf-8") as f:
@@ -99,7 +114,8 @@ def main() -> int:
             }
         )
         print(
-            f"run {n + 1}/{args.runs}: exit {proc.returncode}, status {data['status']}, "
+            f"run {n + 1}/{args.runs}{' (plain)' if run_env is plain else ''}: "
+            f"exit {proc.returncode}, status {data['status']}, "
             f"{len(outcomes)} check outcomes, {time.monotonic() - started:.1f} s; kit process "
             f"RSS {samples['rss'][0]:.0f}..{max(samples['rss']):.0f} MiB (first..peak), "
             f"threads <= {max(samples['threads']):.0f}; peak worker RSS so far {rss:.0f} MiB",

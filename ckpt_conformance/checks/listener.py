@@ -256,7 +256,7 @@ def check_acts_after_checkpoint(subject: Subject) -> None:
     "listener",
     ["LSN-2"],
     requires=["listener-contract"],
-    scenarios=lambda: _listener_scenarios() + RECOVERY_SCENARIOS,
+    scenarios=lambda coverage="default": _listener_scenarios(coverage) + RECOVERY_SCENARIOS,
 )
 def check_acts_once(subject: Subject) -> None:
     """No checkpoint is acted on twice."""
@@ -415,7 +415,7 @@ def _writes(events: list[Event]) -> list[int | None]:
     "listener",
     ["LSN-8"],
     requires=["listener-contract"],
-    scenarios=lambda: _listener_scenarios() + RECOVERY_SCENARIOS,
+    scenarios=lambda coverage="default": _listener_scenarios(coverage) + RECOVERY_SCENARIOS,
 )
 def check_no_end_of_input_escapes(subject: Subject) -> None:
     """No OutOfRangeError or StopIteration escapes from the listener (it would end
@@ -439,7 +439,7 @@ def check_no_end_of_input_escapes(subject: Subject) -> None:
     "listener",
     ["LSN-9"],
     requires=["listener-contract"],
-    scenarios=lambda: _listener_scenarios() + RECOVERY_SCENARIOS,
+    scenarios=lambda coverage="default": _listener_scenarios(coverage) + RECOVERY_SCENARIOS,
 )
 def check_leaves_global_step(subject: Subject) -> None:
     """The global step is the same after each of the listener's calls as before it."""

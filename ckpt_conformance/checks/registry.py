@@ -8,6 +8,7 @@ spirit of pluggy's hookspec markers: the data about a check sits on the check.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,14 +32,21 @@ class Check:
     func: CheckFunc
     requires: tuple[str, ...] = ()
     group: str = "core"  # "distributed" checks are opt-in
-    #: The scenarios the check runs (in the default coverage mode), for the reference.
-    scenarios: Callable[[], Sequence[Any]] = lambda: ()
+    #: The scenarios the check runs: a function of no argument, or of the coverage mode
+    #: (see :meth:`planned`); the reference lists the default mode's.
+    scenarios: Callable[..., Sequence[Any]] = lambda: ()
 
     @property
     def level(self) -> Level:
         """MUST if any cited clause is a MUST, else SHOULD (reported separately)."""
         levels = {CLAUSES[c].level for c in self.clauses}
         return Level.MUST if Level.MUST in levels else Level.SHOULD
+
+    def planned(self, coverage: str = "default") -> Sequence[Any]:
+        """The scenarios the check runs in ``coverage`` mode, in the order it runs them."""
+        if inspect.signature(self.scenarios).parameters:
+            return self.scenarios(coverage)
+        return self.scenarios()  # a declaration that does not depend on the mode
 
     @property
     def summary(self) -> str:
@@ -60,7 +68,7 @@ def check(
     clauses: Sequence[str],
     requires: Sequence[str] = (),
     group: str = "core",
-    scenarios: Callable[[], Sequence[Any]] | Sequence[Any] = (),
+    scenarios: Callable[..., Sequence[Any]] | Sequence[Any] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under ``check_id`` citing ``clauses``; ``scenarios``
     (a sequence, or a function returning one) says what it runs, for the reference."""

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ckpt_conformance.lifeline import name_process
 from ckpt_conformance.workspace import remove_tree
 
 ROLES = ("ps", "chief", "worker")
@@ -81,8 +82,15 @@ def _tail(path: str, lines: int = 6) -> str:
     return " | ".join(text[-lines:])
 
 
-def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> ClusterRun:
-    """Run ``scenarios`` for the hook target on a fresh cluster; raise ClusterError."""
+def run_cluster(
+    hook: str, scenarios: list[dict[str, Any]], deadline: float, fork: bool = False
+) -> ClusterRun:
+    """Run ``scenarios`` for the hook target on a fresh cluster; raise ClusterError.
+
+    ``fork``: fork the tasks from this process instead of starting fresh interpreters
+    (no ``import tensorflow`` each); only for a process that has run no TensorFlow
+    session and started no thread, e.g. a worker's distributed lane.
+    """
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="ckpt-conformance-cluster-")
     ports = free_ports(3)
@@ -96,7 +104,7 @@ def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> 
         "worker": (chief_to_worker[0], worker_to_chief[1]),
         "ps": (),
     }
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    procs: dict[str, Any] = {}
     # The tasks import the hook by name: give them the kit's own import path.
     env = dict(
         os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=os.pathsep.join(p for p in sys.path if p)
@@ -118,14 +126,18 @@ def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> 
             with open(plan_path, "w", encoding="utf-8") as f:
                 json.dump(plan, f)
             with open(os.path.join(workdir, f"{role}.stderr"), "wb") as err:
-                procs[role] = subprocess.Popen(
-                    [sys.executable, "-m", "ckpt_conformance.distributed.node", plan_path],
-                    stdin=subprocess.DEVNULL,
-                    stdout=err,
-                    stderr=err,
-                    env=env,
-                    pass_fds=fds[role],
-                    start_new_session=True,
+                procs[role] = (
+                    _fork_task(role, plan_path, err.fileno(), fds[role])
+                    if fork
+                    else subprocess.Popen(
+                        [sys.executable, "-m", "ckpt_conformance.distributed.node", plan_path],
+                        stdin=subprocess.DEVNULL,
+                        stdout=err,
+                        stderr=err,
+                        env=env,
+                        pass_fds=fds[role],
+                        start_new_session=True,
+                    )
                 )
             _live.add(procs[role].pid)
         for fd in (*chief_to_worker, *worker_to_chief):
@@ -147,7 +159,67 @@ def run_cluster(hook: str, scenarios: list[dict[str, Any]], deadline: float) -> 
         remove_tree(workdir)
 
 
-def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str) -> None:
+class _ForkedTask:
+    """A task forked by :func:`_fork_task`: the part of ``Popen`` the cluster uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        until = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if until is not None and time.monotonic() > until:
+                raise subprocess.TimeoutExpired(f"task {self.pid}", timeout or 0.0)
+            time.sleep(0.01)
+        return self.returncode  # type: ignore[return-value]
+
+
+def _close_all_but(keep: tuple[int, ...]) -> None:
+    """Close every descriptor from 3 up, except ``keep``."""
+    low = 3
+    for fd in sorted(set(keep)):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
+
+
+def _fork_task(role: str, plan_path: str, err_fd: int, keep: tuple[int, ...]) -> _ForkedTask:
+    """Fork a task running ``node.main`` on ``plan_path``, output to ``err_fd``."""
+    pid = os.fork()
+    if pid:
+        return _ForkedTask(pid)
+    code = 1
+    try:
+        os.setsid()  # its own process group, as a started task has
+        name_process(f"ckpt-node-{role}")  # ps, chief, worker (cut to 15 bytes)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(err_fd, 1)
+        os.dup2(err_fd, 2)
+        _close_all_but(keep)  # as Popen's close_fds: the peer pipes stay (see the plan)
+        from ckpt_conformance.distributed.node import main
+
+        code = main(["node", plan_path])
+    except BaseException:  # noqa: BLE001 - a forked task never returns into the kit
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        from ckpt_conformance.worker import exit_now
+
+        exit_now(code)
+    raise AssertionError("unreachable")
+
+
+def _wait(procs: dict[str, Any], until: float, workdir: str) -> None:
     """Wait for chief and worker; a crash or a missed deadline is a ClusterError."""
     while True:
         for role in ROLES:
@@ -176,7 +248,7 @@ def _wait(procs: dict[str, subprocess.Popen[bytes]], until: float, workdir: str)
         time.sleep(0.05)
 
 
-def _chief_error(chief: subprocess.Popen[bytes], workdir: str) -> str | None:
+def _chief_error(chief: Any, workdir: str) -> str | None:
     """The chief's own exception, when the worker failed because the chief did.
 
     The chief releases the worker (``E`` on their pipe) when the hook under test

@@ -56,15 +56,17 @@ def _node_spec(scenario: Scenario, checkpoint_dir: str) -> dict:
     }
 
 
-def run_distributed(hook: str, deadline: float) -> DistributedOutcome:
-    """Run both clusters for the hook target; a cluster failure is kept as ``error``."""
+def run_distributed(hook: str, deadline: float, fork: bool = False) -> DistributedOutcome:
+    """Run both clusters for the hook target; a cluster failure is kept as ``error``.
+    ``fork``: fork the tasks from this process (see :func:`run_cluster`)."""
     outcome = DistributedOutcome()
     root = tempfile.mkdtemp(prefix="ckpt-conformance-distributed-")
     dirs = {s.name: os.path.join(root, s.name.replace(" ", "-")) for s in (BASIC, STOP)}
     for directory in dirs.values():  # as in every single-process scenario; CONS-6 has its own
         os.makedirs(directory)
     try:
-        first = run_cluster(hook, [_node_spec(s, dirs[s.name]) for s in (BASIC, STOP)], deadline)
+        specs = [_node_spec(s, dirs[s.name]) for s in (BASIC, STOP)]
+        first = run_cluster(hook, specs, deadline, fork)
         _collect(outcome, first)
         writes = [e.step for e in outcome.chief[BASIC.name] if e.kind == "write"]
         start = writes[-1] if writes else 0
@@ -76,7 +78,7 @@ def run_distributed(hook: str, deadline: float) -> DistributedOutcome:
             resume_from=start,
         )
         second = run_cluster(
-            hook, [_node_spec(outcome.resume_scenario, dirs[BASIC.name])], deadline
+            hook, [_node_spec(outcome.resume_scenario, dirs[BASIC.name])], deadline, fork
         )
         _collect(outcome, second)
     except ClusterError as exc:
