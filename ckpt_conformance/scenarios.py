@@ -347,19 +347,53 @@ def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _En
 # ---------------------------------------------------------------------- the graph
 
 
+def fast_callable(session: Any, fetch: Any, feed: Any = None) -> Callable[..., Any]:
+    """``session.run(fetch, {feed: value})`` as a callable that runs in the calling
+    thread (``inter_op_thread_pool = -1``): for the kit's one-op reads and steps this
+    skips the executor's thread hand-off, most of a small run's cost (the reference
+    hook's trick).  Whatever ``session`` is, a failure to make the callable leaves
+    plain ``session.run``, so a foreign or closed session fails as it always did."""
+    try:
+        from tensorflow.core.protobuf import config_pb2
+
+        element = session.graph.as_graph_element(fetch)  # a variable: its value
+        options = config_pb2.CallableOptions(fetch=[element.name])
+        if feed is not None:
+            options.feed.append(feed.name)
+        options.run_options.inter_op_thread_pool = -1
+        call = session._make_callable_from_options(options)
+    except Exception:  # noqa: BLE001 - not a plain Session: the slow, general way
+        if feed is None:
+            return lambda: session.run(fetch)
+        return lambda value: session.run(fetch, {feed: value})
+    if feed is None:
+        return lambda: call()[0]
+    dtype = feed.dtype.as_numpy_dtype
+    return lambda value: call(dtype(value))[0]
+
+
 class _Env:
     """The scenario's graph pieces, and what a listener observes at a call."""
 
     def __init__(self, checkpoint_dir: str, global_step: Any) -> None:
         self.checkpoint_dir = checkpoint_dir
         self.global_step = global_step
+        self._readers: dict[int, tuple[Any, Callable[[], Any]]] = {}
+
+    def _read(self, session: Any) -> Any:
+        """``session``'s global step, by a callable made once per session object (the
+        session is kept, so its id cannot be reused for another meanwhile)."""
+        known = self._readers.get(id(session))
+        if known is None or known[0] is not session:
+            known = self._readers[id(session)] = (session, fast_callable(session, self.global_step))
+        return known[1]()
 
     def read_step(self, session: Any) -> Any:
         """The global step as ``session`` reads it now (None without a usable session)."""
         if session is None:
             return None
         try:
-            return int(session.run(self.global_step))
+            return int(self._read(session))
         except Exception:  # noqa: BLE001 - a closed or foreign session: nothing to compare
             return None
 
@@ -368,7 +402,7 @@ class _Env:
 
         info: dict[str, Any] = {"type": type(value).__name__, "raw": value}
         try:
-            info["session_step"] = int(session.run(self.global_step))
+            info["session_step"] = int(self._read(session))
         except Exception as exc:  # noqa: BLE001 - a bad session is an observation
             info["session_step"] = f"unusable session: {type(exc).__name__}"
         if checkpoint:
@@ -479,8 +513,8 @@ def _stepper_hook(
             self._started = self._aborted = self._pending_retry = False
 
         def after_create_session(self, session: Any, coord: Any) -> None:
-            self._advance = session.make_callable(advance, feed_list=[amount])
-            self._read = session.make_callable(global_step)
+            self._advance = fast_callable(session, advance, feed=amount)
+            self._read = fast_callable(session, global_step)
             self._sessions += 1
             if self._sessions > 1:
                 recorder.add(Event("recovered", step=int(self._read())))
