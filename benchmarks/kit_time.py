@@ -122,11 +122,10 @@ def main() -> None:
     total = median["default, one hook"]
     start_up = median["kit start-up (no TF)"]
     print(
-        f"where the default run's {total:.2f} s go: kit start-up {start_up:.2f} s, "
-        f"TensorFlow's import in the fork server (overlapping start-up) about "
-        f"{t_import:.2f} s, {len(checks)} checks {in_checks:.2f} s (last round; scenarios "
-        f"shared by two lanes), the rest {total - max(start_up, t_import) - in_checks:.2f} s "
-        "(probe, forks, report, exit)"
+        f"where the default run's {total:.2f} s go: kit start-up {start_up:.2f} s (no "
+        "TensorFlow), while TensorFlow is imported once, in the fork server (about the "
+        f"bare import, less its exit), then {len(checks)} checks {in_checks:.2f} s (last "
+        "round; their scenarios shared by two lanes); the five slowest checks:"
     )
     for c in sorted(checks, key=lambda c: -c["seconds"])[:5]:
         print(f"    {c['seconds']:6.2f} s  {c['id']} ({', '.join(c['clauses'])})")
