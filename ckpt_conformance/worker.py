@@ -119,7 +119,8 @@ class _HelperRunner:
     target imported) in the helper, at its first scenario."""
 
     def __init__(self, request: dict[str, Any]) -> None:
-        self.request, self.subject = request, None
+        self.request = request
+        self.subject: Any = None
 
     def __call__(self, scenario: Any) -> Any:
         if self.subject is None:
