@@ -69,6 +69,27 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def _group_members(pgid: int) -> list[int]:
+    """The processes of group ``pgid``, its leader first (Linux ``/proc``; elsewhere
+    the leader alone)."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            if int(stat[stat.rindex(b")") + 2 :].split()[2]) == pgid:  # state ppid pgrp
+                members.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return sorted(members, key=lambda pid: pid != pgid) or [pgid]
+
+
 def _wait_for_group(pgid: int, seconds: float) -> None:
     """Wait (bounded) until no process of group ``pgid`` is left: SIGKILL is delivered
     asynchronously, and a dying helper must not write into a directory being removed."""
@@ -174,11 +195,14 @@ class WorkerProcess:
     def _stacks_then_kill(self) -> str:
         """Ask for every thread's stack (faulthandler), then kill the process group."""
         mark = self.log.seek(0, os.SEEK_END)
-        try:  # the whole group: a lane helper may be the one stuck
-            os.killpg(self.proc.pid, signal.SIGUSR1)
-            time.sleep(1.0)
-        except OSError:
-            pass
+        # The whole group (a lane helper may be the one stuck), one process at a time:
+        # dumps written at once into the one log would interleave character by character.
+        for pid in _group_members(self.proc.pid):
+            try:
+                os.kill(pid, signal.SIGUSR1)
+                time.sleep(0.5)
+            except OSError:
+                pass
         self.kill()
         self.log.seek(mark)
         return self.log.read().decode("utf-8", "replace").strip()
