@@ -155,6 +155,11 @@ def fork_server_wanted() -> bool:
     return able and os.environ.get("CKPT_CONFORMANCE_FORKSERVER", "1") != "0"
 
 
+def start_if_wanted(env: dict[str, str]) -> ForkServer | None:
+    """A new server with ``env``, or None where :func:`fork_server_wanted` says no."""
+    return ForkServer(env) if fork_server_wanted() else None
+
+
 class ForkServerError(Exception):
     """The fork server could not start or answer; the kit falls back to fresh workers."""
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ckpt_conformance.checks.registry import Check, all_checks
-from ckpt_conformance.forkserver import ForkServer, fork_server_wanted
+from ckpt_conformance.forkserver import ForkServer, start_if_wanted
 from ckpt_conformance.lanes import lanes_for
 from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeout
 from ckpt_conformance.origins import stack_origin
@@ -336,8 +336,8 @@ class KitRun:
     def fork_server(self) -> ForkServer | None:
         """The run's fork server, started on first use (None where fork is unavailable)."""
         with self._server_lock:
-            if self.server is None and self._owns_server and fork_server_wanted():
-                self.server = ForkServer(child_environment())
+            if self.server is None and self._owns_server:
+                self.server = start_if_wanted(child_environment())
             return self.server
 
     def run_case(self, case: Case) -> CheckResult:
@@ -536,8 +536,8 @@ class RunSpec:
 
     def probe(self) -> None:
         """Validate the targets now, in a worker forked from the run-to-be's server."""
-        if self.server is None and fork_server_wanted():
-            self.server = ForkServer(child_environment())
+        if self.server is None:
+            self.server = start_if_wanted(child_environment())
         probe(self.targets, self.server)
 
     def build(self) -> KitRun:
