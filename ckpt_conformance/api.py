@@ -144,7 +144,8 @@ def check_listener(
 
 
 def list_checks(kind: str = "hook", distributed: bool = False) -> list[Check]:
-    """Every registered check of ``kind`` ("hook" or "listener"), opt-in group if asked."""
+    """Every registered check of ``kind`` ("hook", "listener" or "callback"), opt-in group
+    if asked."""
     return all_checks(kind, distributed)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-SPEC_VERSION = "2.0"
+SPEC_VERSION = "2.1"
 
 
 class Level(StrEnum):
@@ -28,7 +28,7 @@ class Clause:
 
     id: str
     level: Level
-    subject: str  # "hook", "listener" or "distributed" (the spec file it lives in)
+    subject: str  # "hook", "listener", "distributed" or "fit" (the spec file it lives in)
     text: str
 
     def __str__(self) -> str:
@@ -393,6 +393,106 @@ CLAUSES: dict[str, Clause] = {
             "distributed",
             "Listeners that act (evaluate, export) SHOULD be attached only to the chief's "
             "hook, so the work is not repeated on every worker.",
+        ),
+        # --- Keras fit (spec/fit.md)
+        _c(
+            "FIT-1",
+            "MUST",
+            "fit",
+            "A callback MUST accept checkpoint_dir positionally and save_steps, "
+            "save_secs, listeners and checkpoint by keyword, and MUST raise ValueError "
+            "when given neither or both of save_steps and save_secs.",
+        ),
+        _c(
+            "FIT-2",
+            "MUST",
+            "fit",
+            "A callback MUST call each listener's begin() once per call of fit, in list "
+            "order, before its first save in that call.",
+        ),
+        _c(
+            "FIT-3",
+            "MUST",
+            "fit",
+            "A callback MUST save in on_train_begin, at the optimizer's iterations at "
+            "that moment, before the first execution.",
+        ),
+        _c(
+            "FIT-4",
+            "MUST",
+            "fit",
+            "At each save a callback MUST call every listener's before_save() in list "
+            "order, then write the checkpoint, then call every listener's after_save() in "
+            "list order, all with the step of the save.",
+        ),
+        _c(
+            "FIT-5",
+            "MUST",
+            "fit",
+            "A callback MUST pass listeners the value of the optimizer's iterations at "
+            "the call, as a Python int.",
+        ),
+        _c(
+            "FIT-6",
+            "MUST",
+            "fit",
+            "After an execution a callback MUST save exactly when save_steps or save_secs "
+            "make a save due, as SCHED-6 and SCHED-2 say with the optimizer's iterations "
+            "as the global step, and MUST NOT save twice at one step within one call of "
+            "fit.",
+        ),
+        _c(
+            "FIT-7",
+            "MUST",
+            "fit",
+            "When a callback calls the listeners' after_save() for a save at step s, "
+            "tf.train.latest_checkpoint(checkpoint_dir) MUST name a checkpoint of "
+            "checkpoint whose name ends in -s.",
+        ),
+        _c(
+            "FIT-8",
+            "MUST",
+            "fit",
+            "When a listener's after_save() returns a truthy value at a save after an "
+            "execution, a callback MUST still call the remaining listeners' after_save() "
+            "and MUST set model.stop_training to True, so that no further execution runs.",
+        ),
+        _c(
+            "FIT-9",
+            "MUST",
+            "fit",
+            "In on_train_end a callback MUST save if the step moved since its last save, "
+            "and then call each listener's end() once, in list order, with the final "
+            "step.",
+        ),
+        _c(
+            "FIT-10",
+            "MUST",
+            "fit",
+            "A callback MUST pass None as the session argument of every listener call.",
+        ),
+        _c(
+            "FIT-11",
+            "MAY",
+            "fit",
+            "Under fit a listener MAY assume that no step is saved twice within one call "
+            "of fit: there is no session recovery, so LSN-7 and REC-1 do not apply.",
+        ),
+        _c(
+            "FIT-12",
+            "MAY",
+            "fit",
+            "A listener's begin() MAY create TensorFlow objects under fit: there is no "
+            "graph to finalize, so the graph clauses (LIFE-1's finalization, CONS-3) do "
+            "not apply.",
+        ),
+        _c(
+            "FIT-13",
+            "MAY",
+            "fit",
+            "A callback MAY let an exception raised by a listener leave its method "
+            "unchanged; what fit then does is Keras's, so ERR-1 and ERR-2 do not apply "
+            "under fit.",
         ),
     )
 }

@@ -36,12 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ckpt-conformance",
         description="Check CheckpointSaverHook / CheckpointSaverListener implementations "
         "against the ckpt-conformance specification. With no target, checks "
-        "TensorFlow's hook, the reference hook and the reference listeners.",
+        "TensorFlow's hook, the reference hook and the reference listeners (with --fit, "
+        "also the reference Keras callback, and the listeners under model.fit).",
         epilog="exit codes: 0 every selected check passed (the status line says whether "
         "the run was complete), 1 not conformant, 2 bad input, 3 kit error or "
         "interrupted, 4 no check selected, 5 a report could not be written",
     )
-    for name in ("hook", "listener"):
+    for name in ("hook", "listener", "callback"):
         opt = option(name)
         parser.add_argument(
             opt.cli(), action="append", default=[], metavar=opt.metavar, help=opt.help
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--thorough", action="store_true", help=option("thorough").help)
     parser.add_argument("--distributed", action="store_true", help=option("distributed").help)
+    parser.add_argument("--fit", action="store_true", help=option("fit").help)
     parser.add_argument(
         "-k",
         metavar="EXPR",
@@ -87,8 +89,8 @@ def list_checks_text(distributed: bool = True) -> str:
     from ckpt_conformance.checks.registry import all_checks
 
     lines = []
-    for kind in ("hook", "listener"):
-        for check in all_checks(kind, distributed):
+    for kind, driver in (("hook", "session"), ("listener", "session"), ("callback", "fit")):
+        for check in all_checks(kind, distributed, driver):
             lines.append(
                 f"{kind:8} {check.id:38} {check.level.value:6} {','.join(check.clauses):18} "
                 f"{check.summary}"
@@ -105,6 +107,8 @@ def _build_run(args: argparse.Namespace) -> Any:
         prefix="--",
         hooks=args.hook,
         listeners=args.listener,
+        callbacks=args.callback,
+        fit=args.fit,
         timeout=args.timeout,
         xfail_file=args.xfail_file,
         report_paths=[("--json", args.json), ("--junitxml", args.junitxml)],

@@ -53,6 +53,19 @@ OPTIONS = (
         "MODULE:ATTR",
         repeatable=True,
     ),
+    Option(
+        "callback",
+        "Keras callback factory factory(checkpoint_dir, *, save_steps, save_secs, listeners, "
+        "checkpoint) to check under model.fit (spec/fit.md); repeatable",
+        "MODULE:ATTR",
+        repeatable=True,
+    ),
+    Option(
+        "fit",
+        "also check each listener under Keras model.fit, driven by the reference callback "
+        "(spec/fit.md); with no target named, also the reference callback",
+        flag=True,
+    ),
     Option("json", "write the JSON report to PATH (atomically)", "PATH"),
     Option("xfail-file", "expected failures, one 'CHECK-ID-PREFIX reason' per line", "PATH"),
     Option(

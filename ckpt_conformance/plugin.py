@@ -26,7 +26,7 @@ kit_key = pytest.StashKey[Any]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ckpt-conformance", "checkpoint hook/listener conformance kit")
-    for name in ("hook", "listener"):
+    for name in ("hook", "listener", "callback"):
         opt = option(name)
         group.addoption(
             opt.plugin(), action="append", default=[], metavar=opt.metavar, help=opt.help
@@ -46,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ckpt-distributed", action="store_true", default=False, help=option("distributed").help
     )
+    group.addoption("--ckpt-fit", action="store_true", default=False, help=option("fit").help)
     group.addoption("--ckpt-json", default=None, metavar="PATH", help=option("json").help)
 
 
@@ -66,19 +67,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
     hooks = config.getoption("--ckpt-hook") or []
     listeners = config.getoption("--ckpt-listener") or []
+    callbacks = config.getoption("--ckpt-callback") or []
     spec = None
     try:
         spec = validate_inputs(
             prefix="--ckpt-",
             hooks=hooks,
             listeners=listeners,
+            callbacks=callbacks,
+            fit=config.getoption("--ckpt-fit"),
             timeout=config.getoption("--ckpt-timeout"),
             xfail_file=config.getoption("--ckpt-xfail-file"),
             report_paths=[("--ckpt-json", config.getoption("--ckpt-json"))],
             distributed=config.getoption("--ckpt-distributed"),
             thorough=config.getoption("--ckpt-thorough"),
         )
-        if (hooks or listeners) and not _is_xdist_worker(config):
+        if (hooks or listeners or callbacks) and not _is_xdist_worker(config):
             spec.probe()  # named targets fail fast, in one line
     except UsageError as exc:
         if spec is not None:
@@ -107,7 +111,7 @@ class Case:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    for kind in ("hook", "listener"):
+    for kind in ("hook", "listener", "callback"):
         fixture = f"ckpt_{kind}_case"
         if fixture not in metafunc.fixturenames:
             continue
@@ -131,7 +135,7 @@ def _kit_case(item: pytest.Item) -> Case | None:
 
 def _is_placeholder(item: pytest.Item) -> bool:
     """The item pytest makes for an empty parameter set (a kind with no target)."""
-    if not item.name.startswith(("test_hook[", "test_listener[")):
+    if not item.name.startswith(("test_hook[", "test_listener[", "test_callback[")):
         return False
     return getattr(item, "callspec", None) is not None and _kit_case(item) is None
 

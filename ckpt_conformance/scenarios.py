@@ -14,7 +14,8 @@ Determinism is designed in, not hoped for:
 * Time is a controlled clock: ``time.time`` and ``time.monotonic`` return the
   scenario's clock, advanced only between runs; nothing sleeps.  The standard
   library's own waits keep real time (see :func:`_stdlib_caller`).
-* Checkpoint writes are observed by instrumenting ``Saver.save`` in that thread.
+* Checkpoint writes are observed by instrumenting ``Saver.save`` (and, for the fit
+  driver of :mod:`ckpt_conformance.fit_driver`, ``tf.train.Checkpoint._write``).
 """
 
 from __future__ import annotations
@@ -110,12 +111,14 @@ def instrumented() -> Iterator[None]:
     everything patched is restored when the block ends, whatever the implementation
     did meanwhile (even if it replaced ``time.time`` itself).
     """
+    from tensorflow.python.checkpoint.checkpoint import Checkpoint
     from tensorflow.python.training import saver as saver_module
 
     with _instrument_lock:
         real = {name: getattr(time, name) for name in _CLOCKS}
         real_ns = {name: getattr(time, f"{name}_ns") for name in _CLOCKS}
         real_save = saver_module.Saver.save
+        real_write = Checkpoint._write
 
         def controlled(name: str) -> Callable[[], float]:
             def read() -> float:
@@ -148,7 +151,19 @@ def instrumented() -> Iterator[None]:
         for name in _CLOCKS:
             setattr(time, name, controlled(name))
             setattr(time, f"{name}_ns", controlled_ns(name))
+
+        def recording_write(self: Any, file_prefix: Any, *args: Any, **kwargs: Any):
+            recorder = _current("recorder")
+            if recorder is not None:
+                recorder.release_held()
+            path = real_write(self, file_prefix, *args, **kwargs)
+            if recorder is not None:
+                info = {"path": os.fsdecode(path), "saver": id(self), "given": recorder.given_saver}
+                recorder.add(Event("write", step=checkpoint_step(os.fsdecode(path)), info=info))
+            return path
+
         saver_module.Saver.save = recording_save
+        Checkpoint._write = recording_write  # the fit driver's writes (fit_driver)
         try:
             yield
         finally:
@@ -156,6 +171,7 @@ def instrumented() -> Iterator[None]:
                 setattr(time, name, real[name])
                 setattr(time, f"{name}_ns", real_ns[name])
             saver_module.Saver.save = real_save
+            Checkpoint._write = real_write
 
 
 # ------------------------------------------------------------------------- recording
@@ -229,7 +245,7 @@ def _planned_exception(plan: ListenerPlan, message: str) -> BaseException:
     return PlannedListenerError(message)
 
 
-def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) -> Any:
+def make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) -> Any:
     import tensorflow as tf
 
     def maybe_raise(method: str, step: Any) -> None:
@@ -280,7 +296,7 @@ def _make_recording_listener(plan: ListenerPlan, recorder: Recorder, env: _Env) 
     return RecordingListener()
 
 
-def _make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _Env) -> Any:
+def make_target_proxy(factory: Callable[..., Any], recorder: Recorder, env: _Env) -> Any:
     """Wrap the listener under test (built at its first session); record its calls and
     its acts around it.
 
@@ -556,7 +572,7 @@ class Outcome:
     stored_steps: dict[str, int] = field(default_factory=dict)  # checkpoint -> global step
 
 
-def _listeners_argument(scenario: Scenario, listeners: list[Any]) -> Any:
+def listeners_argument(scenario: Scenario, listeners: list[Any]) -> Any:
     """The ``listeners`` argument, in the form the scenario passes it (CONS-7, CONS-8)."""
     form = scenario.listeners_as
     if form == "none":
@@ -598,14 +614,14 @@ def _run_session(
         global_step, train_op, advance = _build_graph(scenario.increment, scenario.step_dtype)
         env = _Env(checkpoint_dir, global_step)
         listeners = [
-            _make_target_proxy(listener_factory, recorder, env)
+            make_target_proxy(listener_factory, recorder, env)
             if plan.target
-            else _make_recording_listener(plan, recorder, env)
+            else make_recording_listener(plan, recorder, env)
             for plan in scenario.listeners
         ]
         hook = factory(
             checkpoint_dir,
-            listeners=_listeners_argument(scenario, listeners),
+            listeners=listeners_argument(scenario, listeners),
             **scenario.hook_kwargs(),
             **_saver_arguments(scenario, recorder),
         )
@@ -648,15 +664,25 @@ def _run(
     recorder: Recorder,
     workdir: str,
     outcome: Outcome,
+    driver: str = "session",
 ) -> None:
     import tensorflow as tf
+
+    if driver == "fit":
+        from ckpt_conformance import fit_driver
+
+        run_session, stored = fit_driver.run_fit_session, fit_driver.stored_step
+    else:
+        run_session, stored = _run_session, _stored_global_step
 
     if scenario.fresh_dir:  # neither the directory nor its parent exists (CONS-6)
         checkpoint_dir = os.path.join(workdir, "fresh", "ckpt")
     else:
         checkpoint_dir = os.path.join(workdir, "ckpt")
         os.makedirs(checkpoint_dir, exist_ok=True)
-    if scenario.resume_from is not None:
+    if scenario.resume_from is not None and driver == "fit":
+        fit_driver.prepare_resume(checkpoint_dir, scenario.resume_from)
+    elif scenario.resume_from is not None:
         _prepare_resume(checkpoint_dir, scenario.resume_from, scenario.step_dtype)
     clock = Clock()
     clock.advance(scenario.clock_start)
@@ -666,9 +692,8 @@ def _run(
         for index in range(scenario.sessions):
             if index:  # the next session restores the last checkpoint the previous one left
                 latest = tf.train.latest_checkpoint(checkpoint_dir)
-                step = latest and int(tf.train.load_variable(latest, "global_step"))
-                recorder.add(Event("session", step=step))
-            _run_session(scenario, factory, listener_factory, recorder, checkpoint_dir, clock)
+                recorder.add(Event("session", step=latest and stored(latest)))
+            run_session(scenario, factory, listener_factory, recorder, checkpoint_dir, clock)
     except BaseException as exc:  # noqa: BLE001 - every exception is an observation
         outcome.error = describe_error(exc)  # a description: outcomes cross processes
         info = {"type": type(exc).__name__, "message": str(exc)}
@@ -679,22 +704,21 @@ def _run(
         _local.clock = _local.recorder = None
         _active.update(clock=None, recorder=None)
         outcome.files = sorted(os.listdir(checkpoint_dir)) if os.path.isdir(checkpoint_dir) else []
-        outcome.stored_steps = _stored_steps(checkpoint_dir, outcome.files)
+        outcome.stored_steps = {
+            name[: -len(".index")]: stored(os.path.join(checkpoint_dir, name[: -len(".index")]))
+            for name in outcome.files
+            if name.endswith(".index")
+        }
 
 
-def _stored_steps(checkpoint_dir: str, files: list[str]) -> dict[str, int]:
-    """The global step stored in each checkpoint left in the directory."""
+def _stored_global_step(prefix: str) -> int:
+    """The global step stored in the checkpoint at ``prefix`` (-1: unreadable)."""
     import tensorflow as tf
 
-    stored = {}
-    for name in files:
-        if name.endswith(".index"):
-            prefix = os.path.join(checkpoint_dir, name[: -len(".index")])
-            try:
-                stored[name[: -len(".index")]] = int(tf.train.load_variable(prefix, "global_step"))
-            except Exception:  # noqa: BLE001 - an unreadable checkpoint is an observation
-                stored[name[: -len(".index")]] = -1
-    return stored
+    try:
+        return int(tf.train.load_variable(prefix, "global_step"))
+    except Exception:  # noqa: BLE001 - an unreadable checkpoint is an observation
+        return -1
 
 
 def run_scenario(
@@ -703,8 +727,12 @@ def run_scenario(
     *,
     listener_factory: Callable[..., Any] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    driver: str = "session",
 ) -> Outcome:
     """Run ``scenario`` around ``factory``'s hook in a worker thread; never raises.
+
+    ``driver="fit"`` plays it in ``model.fit`` around ``factory``'s Keras callback
+    instead (:mod:`ckpt_conformance.fit_driver`).
 
     A hook that does not finish within ``timeout`` seconds gives an outcome with
     ``hung=True`` and the stack it was stuck in; its thread is abandoned (a daemon)
@@ -716,7 +744,7 @@ def run_scenario(
     with instrumented():
         worker = threading.Thread(
             target=_run,
-            args=(scenario, factory, listener_factory, recorder, workdir, outcome),
+            args=(scenario, factory, listener_factory, recorder, workdir, outcome, driver),
             name=f"ckpt-conformance:{scenario.name}",
             daemon=True,
         )

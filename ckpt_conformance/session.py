@@ -45,11 +45,19 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.target.name}::{self.check.id}"
+        return f"{self.target.label}::{self.check.id}"
 
     def keywords(self) -> set[str]:
         """The names ``-k`` matches: the id, target, check id, clause ids, kind."""
-        return {self.id, self.target.name, self.check.id, self.target.kind, *self.check.clauses}
+        target = self.target
+        return {
+            self.id,
+            target.label,
+            self.check.id,
+            target.kind,
+            target.driver,
+            *self.check.clauses,
+        }
 
 
 def keyword_filter(expression: str) -> Callable[[Case], bool]:
@@ -84,10 +92,16 @@ class InProcessRunner:
 
         del distributed
         if target.factory is None:
-            target = load_target(target.name, target.kind)
+            target = load_target(target.name, target.kind, target.driver)
         assert target.factory is not None
         self.subject = Subject(
-            target.name, target.kind, target.factory, timeout, target.schedule, coverage
+            target.name,
+            target.kind,
+            target.factory,
+            timeout,
+            target.schedule,
+            coverage,
+            driver=target.driver,
         )
 
     def run(self, check: Check) -> CheckResult:
@@ -128,6 +142,7 @@ class IsolatedRunner:
                     "op": "load",
                     "target": self.target.name,
                     "kind": self.target.kind,
+                    "driver": self.target.driver,
                     "timeout": self.timeout,
                     "distributed": self.distributed,
                     "coverage": self.coverage,
@@ -239,9 +254,9 @@ class KitRun:
         self.timeout = validate_timeout(self.timeout, "timeout")
         unique: dict[tuple[str, str], Target] = {}
         for target in self.targets:
-            key = (target.kind, target.name)
+            key = (target.kind, target.name, target.driver)
             if key in unique:
-                self.warnings.append(f"{target.kind} {target.name} was given twice; checked once")
+                self.warnings.append(f"{target.kind} {target.label} was given twice; checked once")
             unique.setdefault(key, target)
         self.targets = list(unique.values())
         for target in self.targets:
@@ -258,11 +273,11 @@ class KitRun:
                         "the distributed checks cannot load it; define it at module level"
                     )
         self.all_cases = [
-            Case(t, c) for t in self.targets for c in all_checks(t.kind, self.distributed)
+            Case(t, c) for t in self.targets for c in all_checks(t.kind, self.distributed, t.driver)
         ]
         self.selected = self._select()
         self.results: dict[str, ImplementationResult] = {
-            t.name: ImplementationResult(t.name, t.kind) for t in self.targets
+            t.label: ImplementationResult(t.label, t.kind) for t in self.targets
         }
         self._runners: dict[str, InProcessRunner | IsolatedRunner] = {}
         self._lock = threading.Lock()
@@ -319,19 +334,19 @@ class KitRun:
 
     def _runner(self, target: Target) -> InProcessRunner | IsolatedRunner:
         with self._lock:
-            if target.name not in self._runners:
+            if target.label not in self._runners:
                 isolated = self.isolate is not False and (
                     target.factory is None or importable(target)
                 )
                 coverage = "thorough" if self.thorough else "default"
                 args = (target, self.timeout, self.distributed, coverage)
                 checks = [c.check.id for c in self.selected if c.target is target]
-                self._runners[target.name] = (
+                self._runners[target.label] = (
                     IsolatedRunner(*args, server=self.fork_server, lanes=self._lanes, checks=checks)
                     if isolated
                     else InProcessRunner(*args)
                 )
-            return self._runners[target.name]
+            return self._runners[target.label]
 
     def fork_server(self) -> ForkServer | None:
         """The run's fork server, started on first use (None where fork is unavailable)."""
@@ -349,7 +364,7 @@ class KitRun:
         if self.interrupted:  # its worker was killed by the interruption: not a verdict
             return result
         self._xfails_for(case.target).apply(case.target.name, result)
-        self.record(case.target.name, result)
+        self.record(case.target.label, result)
         return result
 
     def record(self, target_name: str, result: CheckResult) -> None:
@@ -365,7 +380,7 @@ class KitRun:
         """Run every selected case, ``jobs`` implementations side by side."""
         by_target: dict[str, list[Case]] = {}
         for case in self.selected:
-            by_target.setdefault(case.target.name, []).append(case)
+            by_target.setdefault(case.target.label, []).append(case)
         self._lanes = lanes_for(jobs, len(by_target))
 
         def run_target(cases: list[Case]) -> None:
@@ -395,7 +410,7 @@ class KitRun:
     def prestart(self, count: int) -> None:
         """Start TensorFlow's import now (the fork server's, or without one the first
         ``count`` workers'): it overlaps whatever the caller does next (e.g. the probe)."""
-        self._lanes = lanes_for(count, len({c.target.name for c in self.selected}))
+        self._lanes = lanes_for(count, len({c.target.label for c in self.selected}))
         if self.isolate is not False and self.fork_server() is not None:
             return
         for target in self.targets[:count]:
@@ -436,7 +451,7 @@ class KitRun:
 
     def report(self) -> RunReport:
         """What the terminal and the reports say about this run."""
-        results = [self.results[t.name] for t in self.targets]
+        results = [self.results[t.label] for t in self.targets]
         ran = sum(len(r.checks) for r in results)
         return summarize(
             results,
@@ -466,7 +481,7 @@ def summarize(
     """The report of ``results`` out of the run's ``cases``: each result marked complete
     if all its checks ran, the run's status, each verdict.  KitRun and the pytest
     plugin (which receives results in test reports) both report through this."""
-    totals = Counter(case.target.name for case in cases)
+    totals = Counter(case.target.label for case in cases)
     for result in results:
         result.complete = len(result.checks) == totals[result.target]
     ran = sum(len(r.checks) for r in results)
@@ -568,6 +583,8 @@ def validate_inputs(
     prefix: str,
     hooks: Sequence[str] = (),
     listeners: Sequence[str] = (),
+    callbacks: Sequence[str] = (),
+    fit: bool = False,
     timeout: Any = DEFAULT_TIMEOUT,
     xfail_file: str | None = None,
     report_paths: Sequence[tuple[str, str | None]] = (),
@@ -579,17 +596,32 @@ def validate_inputs(
     (``prefix="--ckpt-"``): errors name the option as the user spelled it.  Nothing is
     imported here: neither the targets (see :func:`probe`) nor the checks."""
     from ckpt_conformance.options import validate_report_path
-    from ckpt_conformance.targets import DEFAULT_HOOKS, DEFAULT_LISTENERS, parse_name
+    from ckpt_conformance.targets import (
+        DEFAULT_CALLBACKS,
+        DEFAULT_HOOKS,
+        DEFAULT_LISTENERS,
+        parse_name,
+    )
 
     seconds = validate_timeout(timeout, f"{prefix}timeout")
     for name, path in report_paths:
         if path:
             validate_report_path(path, name)
     xfails = XfailList.from_file(xfail_file, f"{prefix}xfail-file") if xfail_file else XfailList()
-    named = [(n, "hook") for n in hooks] + [(n, "listener") for n in listeners]
+    named = (
+        [(n, "hook") for n in hooks]
+        + [(n, "listener") for n in listeners]
+        + [(n, "callback") for n in callbacks]
+    )
     if not named:
         named = [(n, "hook") for n in DEFAULT_HOOKS] + [(n, "listener") for n in DEFAULT_LISTENERS]
-    targets = [Target(parse_name(name), kind, None) for name, kind in named]
+        named += [(n, "callback") for n in DEFAULT_CALLBACKS] if fit else []
+    targets = [
+        Target(parse_name(name), kind, None, "fit" if kind == "callback" else "session")
+        for name, kind in named
+    ]
+    if fit:  # every listener under model.fit too (spec/fit.md)
+        targets += [Target(t.name, t.kind, None, "fit") for t in targets if t.kind == "listener"]
     json_path = next((path for name, path in report_paths if name.endswith("json")), None)
     return RunSpec(targets, seconds, xfails, distributed, keyword, json_path, bool(thorough))
 

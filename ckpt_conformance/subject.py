@@ -54,6 +54,9 @@ class Subject:
     lanes: Any = field(default=None, repr=False)
     #: The distributed group, started before this subject (a ``ForkedCall``).
     early_distributed: Any = field(default=None, repr=False)
+    #: "session" (scenarios in a monitored session) or "fit" (in ``model.fit``; a
+    #: callback's, or a listener's driven by the reference callback).
+    driver: str = "session"
 
     def start_check(self) -> None:
         """Give the check about to run its own ``timeout`` budget."""
@@ -66,12 +69,21 @@ class Subject:
 
     @property
     def hook_factory(self) -> Callable[..., Any]:
-        """The hook the scenarios run: the subject itself, or the reference hook."""
-        if self.kind == "hook":
+        """The hook (or callback, under ``fit``) the scenarios run: the subject itself,
+        or the reference one driving the listener under test."""
+        if self.kind in ("hook", "callback"):
             return self.factory
+        if self.driver == "fit":
+            from ckpt_reference.keras_callback import CheckpointSaverCallback
+
+            return CheckpointSaverCallback
         from ckpt_reference import CheckpointSaverHook
 
         return CheckpointSaverHook
+
+    def applicable(self, scenarios: Sequence[Scenario]) -> tuple[Scenario, ...]:
+        """The scenarios this subject's driver can play (all, in a session)."""
+        return tuple(s for s in scenarios if applicable(self.driver, s))
 
     def run(self, scenario: Scenario) -> Outcome:
         """Run (once) and return the outcome; raise SubjectHung on a timeout."""
@@ -100,6 +112,7 @@ class Subject:
             self.hook_factory,
             timeout=timeout,
             listener_factory=self.factory if self.kind == "listener" else None,
+            driver=self.driver,
         )
 
     def unexpected_error(self, scenario_name: str | None) -> ErrorInfo | None:
@@ -163,6 +176,15 @@ class Subject:
 
     def events(self, scenario: Scenario) -> list[Event]:
         return self.run(scenario).events
+
+
+def applicable(driver: str, scenario: Scenario) -> bool:
+    """Whether ``driver`` can play ``scenario`` (:func:`fit_driver.not_applicable`)."""
+    if driver != "fit":
+        return True
+    from ckpt_conformance.fit_driver import not_applicable
+
+    return not_applicable(scenario) is None
 
 
 def _unexpected_error(outcome: Outcome, scenario: Scenario) -> str:

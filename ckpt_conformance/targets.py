@@ -20,6 +20,11 @@ DEFAULT_LISTENERS = (
     "ckpt_conformance.builtin:every_save_listener",
     "ckpt_conformance.builtin:every_third_step_listener",
 )
+#: The callback checked by ``--fit`` when no target is named (spec/fit.md).
+DEFAULT_CALLBACKS = ("ckpt_reference.keras_callback:CheckpointSaverCallback",)
+#: How each kind of target is driven: hooks in a monitored session, callbacks in
+#: ``model.fit``; listeners by either (``Target.driver``).
+DRIVERS = ("session", "fit")
 
 
 class TargetError(UsageError):
@@ -31,8 +36,18 @@ class Target:
     """A loaded implementation: its name, kind and factory."""
 
     name: str
-    kind: str  # "hook" or "listener"
+    kind: str  # "hook", "listener" or "callback"
     factory: Callable[..., Any] | None  # None: named, loaded only in its worker
+    #: "session" (a monitored session around a hook) or "fit" (``model.fit`` around a
+    #: callback): a listener is checked under either, a callback always under "fit".
+    driver: str = "session"
+
+    @property
+    def label(self) -> str:
+        """The name reports and case ids use: a listener under ``fit`` is marked so."""
+        return (
+            f"{self.name}[fit]" if self.kind == "listener" and self.driver == "fit" else self.name
+        )
 
     @property
     def schedule(self) -> Schedule | None:
@@ -110,6 +125,15 @@ def check_signature(factory: Any, kind: str, name: str) -> None:
             (("dir",), {"save_secs": 1.0, "listeners": []}),
         ]
         contract = "factory(checkpoint_dir, *, save_steps=None, save_secs=None, listeners=None)"
+    elif kind == "callback":
+        calls = [
+            (("dir",), {"save_steps": 1, "listeners": [], "checkpoint": None}),
+            (("dir",), {"save_secs": 1.0, "listeners": [], "checkpoint": None}),
+        ]
+        contract = (
+            "factory(checkpoint_dir, *, save_steps=None, save_secs=None, listeners=None, "
+            "checkpoint=None)"
+        )
     else:
         calls = [((print,), {})]
         if "checkpoint_dir" in signature.parameters:
@@ -139,12 +163,12 @@ def build_listener(
     return factory(record)
 
 
-def load_target(spec: str, kind: str) -> Target:
+def load_target(spec: str, kind: str, driver: str = "session") -> Target:
     """Import ``spec`` ('module:attr.path') and validate it as a ``kind`` factory."""
     factory = _import_attr(spec)
     check_signature(factory, kind, spec)
     _check_schedule(factory, kind, spec)
-    return Target(spec, kind, factory)
+    return Target(spec, kind, factory, driver)
 
 
 def _check_schedule(factory: Any, kind: str, name: str) -> None:
@@ -156,12 +180,12 @@ def _check_schedule(factory: Any, kind: str, name: str) -> None:
             raise TargetError(f"invalid listener {name!r}: {exc}") from None
 
 
-def target_from_object(factory: Any, kind: str) -> Target:
+def target_from_object(factory: Any, kind: str, driver: str = "session") -> Target:
     """A Target for a factory object passed directly (the Python API)."""
     name = name_of(factory)
     check_signature(factory, kind, name)
     _check_schedule(factory, kind, name)
-    return Target(name, kind, factory)
+    return Target(name, kind, factory, driver)
 
 
 def importable(target: Target) -> bool:

@@ -9,7 +9,8 @@ replacing ``time.time``), the verdict survives and no other implementation sees 
 Requests and answers::
 
     {"op": "probe", "targets": [[name, kind], ...]}  -> {"op": "probed", "errors": [...]}
-    {"op": "load", "target": name, "kind": k, "timeout": s, "lanes": n, "checks": [id, ...]}
+    {"op": "load", "target": name, "kind": k, "driver": d, "timeout": s, "lanes": n,
+     "checks": [id, ...]}
                                                       -> {"op": "loaded"} | {"op": "error", ...}
     {"op": "run", "check": id}    -> {"op": "started", "check": id}, {"op": "result", ...}
     {"op": "quit"}
@@ -63,11 +64,13 @@ class _Worker:
         from ckpt_conformance.checks.registry import all_checks
         from ckpt_conformance.distributed.run import run_distributed
         from ckpt_conformance.lanes import ForkedCall, Lanes
+        from ckpt_conformance.subject import applicable
         from ckpt_conformance.targets import TargetError
 
         coverage = request.get("coverage", "default")
+        driver = request.get("driver", "session")
         self.checks = {
-            c.id: c for c in all_checks(request["kind"], request.get("distributed", False))
+            c.id: c for c in all_checks(request["kind"], request.get("distributed", False), driver)
         }
         selected = [self.checks[i] for i in request.get("checks") or self.checks]
         keep = [self.out.fileno()]  # the answer pipe: only this process may hold it
@@ -75,7 +78,8 @@ class _Worker:
         if any(c.group == "distributed" for c in selected):
             clusters = partial(run_distributed, request["target"], 2 * request["timeout"], True)
             early = ForkedCall(clusters, keep, name="clusters")
-        plan = list(dict.fromkeys(s for c in selected for s in c.planned(coverage)))
+        planned = (s for c in selected for s in c.planned(coverage))
+        plan = [s for s in dict.fromkeys(planned) if applicable(driver, s)]
         if request.get("lanes", 1) > 1 and len(plan) > 1:
             lanes = Lanes(plan, request["lanes"], _HelperRunner(request), keep)
         try:
@@ -102,7 +106,7 @@ def _subject(request: dict[str, Any]) -> Any:
     from ckpt_conformance.subject import Subject
     from ckpt_conformance.targets import load_target
 
-    target = load_target(request["target"], request["kind"])
+    target = load_target(request["target"], request["kind"], request.get("driver", "session"))
     assert target.factory is not None  # load_target always imports it
     return Subject(
         target.name,
@@ -111,6 +115,7 @@ def _subject(request: dict[str, Any]) -> Any:
         request["timeout"],
         target.schedule,
         request.get("coverage", "default"),
+        driver=target.driver,
     )
 
 

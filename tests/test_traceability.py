@@ -53,7 +53,7 @@ def test_spec_and_registry_have_the_same_clauses():
 def test_every_must_clause_has_a_check():
     cited = {
         c
-        for kind in ("hook", "listener")
+        for kind in ("hook", "listener", "callback")
         for check in list_checks(kind, distributed=True)
         for c in check.clauses
     }
@@ -62,9 +62,10 @@ def test_every_must_clause_has_a_check():
 
 
 def test_checks_cite_only_known_clauses_of_their_subject():
-    for kind in ("hook", "listener"):
+    for kind in ("hook", "listener", "callback"):
         for check in list_checks(kind, distributed=True):
             subject = "distributed" if check.group == "distributed" else kind
+            subject = "fit" if kind == "callback" else subject
             assert check.clauses, check.id
             for clause_id in check.clauses:
                 assert clause_id in CLAUSES, f"{check.id} cites unknown {clause_id}"
@@ -93,7 +94,7 @@ def test_withdrawn_clauses_are_gone_and_named_in_the_changelog():
 def test_checks_cite_no_withdrawn_clause():
     from ckpt_conformance.clauses import WITHDRAWN
 
-    for kind in ("hook", "listener"):
+    for kind in ("hook", "listener", "callback"):
         for check in list_checks(kind, distributed=True):
             assert not set(check.clauses) & set(WITHDRAWN), check.id
 

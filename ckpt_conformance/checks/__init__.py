@@ -14,6 +14,7 @@ CHECK_MODULES = (
     "ckpt_conformance.checks.situations",
     "ckpt_conformance.checks.listener",
     "ckpt_conformance.checks.distributed",
+    "ckpt_conformance.checks.fit",
 )
 
 

@@ -174,7 +174,7 @@ def _each_scenario(
     """Run every listener scenario (and ``extra``, in ``order`` if given); ``judge``
     returns a complaint or None.  A session that failed is a complaint of its own,
     unless ``fail_on_error`` is off (the judge looks at how it failed)."""
-    scenarios = _listener_scenarios(subject.coverage) + extra
+    scenarios = subject.applicable(_listener_scenarios(subject.coverage) + extra)
     for scenario in sorted(scenarios, key=order) if order else scenarios:
         outcome = subject.run(scenario)
         events = outcome.events
@@ -384,6 +384,7 @@ def _stops_training(events: list[Event]) -> str:
     ["LSN-7"],
     requires=["listener-contract"],
     scenarios=RECOVERY_SCENARIOS,
+    drivers=["session"],  # fit has no session recovery (FIT-N2)
 )
 def check_tolerates_recovery(subject: Subject) -> None:
     """After a recovery saves a step again or a lower one, the listener does not raise.

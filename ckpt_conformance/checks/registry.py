@@ -27,7 +27,7 @@ class Check:
     """One conformance check: its id, kind, cited clauses and prerequisites."""
 
     id: str
-    kind: str  # "hook" or "listener"
+    kind: str  # "hook", "listener" or "callback"
     clauses: tuple[str, ...]
     func: CheckFunc
     requires: tuple[str, ...] = ()
@@ -35,6 +35,9 @@ class Check:
     #: The scenarios the check runs: a function of no argument, or of the coverage mode
     #: (see :meth:`planned`); the reference lists the default mode's.
     scenarios: Callable[..., Sequence[Any]] = lambda: ()
+    #: The drivers the check applies under (spec/fit.md says which clauses do not
+    #: apply under ``fit``): such a check is not selected there, never passed unrun.
+    drivers: tuple[str, ...] = ("session", "fit")
 
     @property
     def level(self) -> Level:
@@ -56,6 +59,9 @@ class Check:
 
 HOOK_CHECKS: dict[str, Check] = {}
 LISTENER_CHECKS: dict[str, Check] = {}
+CALLBACK_CHECKS: dict[str, Check] = {}
+#: Each kind's checks, by kind.
+TABLES = {"hook": HOOK_CHECKS, "listener": LISTENER_CHECKS, "callback": CALLBACK_CHECKS}
 
 
 def _where(func: Callable[..., Any]) -> str:
@@ -69,6 +75,7 @@ def check(
     requires: Sequence[str] = (),
     group: str = "core",
     scenarios: Callable[..., Sequence[Any]] | Sequence[Any] = (),
+    drivers: Sequence[str] = ("session", "fit"),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under ``check_id`` citing ``clauses``; ``scenarios``
     (a sequence, or a function returning one) says what it runs, for the reference."""
@@ -77,7 +84,7 @@ def check(
         clause(c)  # unknown IDs fail at import, and in the traceability test
 
     def register(func: CheckFunc) -> CheckFunc:
-        table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
+        table = TABLES[kind]
         known = table.get(check_id)
         # The same function imported again (a test harness that restores sys.modules
         # re-imports a check module) replaces itself; another function is a clash.
@@ -86,7 +93,7 @@ def check(
                 f"duplicate check id {check_id!r}: {_where(known.func)} and {_where(func)}"
             )
         table[check_id] = Check(
-            check_id, kind, tuple(clauses), func, tuple(requires), group, listed
+            check_id, kind, tuple(clauses), func, tuple(requires), group, listed, tuple(drivers)
         )
         return func
 
@@ -114,17 +121,20 @@ def compare(
     judge.__doc__ = summary
     judge.__name__ = judge.__qualname__ = f"compare[{check_id}]"
     check(check_id, kind, clauses, requires, scenarios=scenarios)(judge)
-    table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
-    return table[check_id]
+    return TABLES[kind][check_id]
 
 
-def all_checks(kind: str, distributed: bool = False) -> list[Check]:
-    """The registered checks of one kind, in spec order; the opt-in group if asked."""
+def all_checks(kind: str, distributed: bool = False, driver: str = "session") -> list[Check]:
+    """The registered checks of one kind that apply under ``driver``, in spec order;
+    the opt-in group if asked."""
     from ckpt_conformance.checks import load_all
 
     load_all()
-    table = HOOK_CHECKS if kind == "hook" else LISTENER_CHECKS
-    return [c for c in table.values() if c.group == "core" or distributed]
+    return [
+        c
+        for c in TABLES[kind].values()
+        if (c.group == "core" or distributed) and driver in c.drivers
+    ]
 
 
 __all__ = ["Check", "ConformanceFailure", "all_checks", "check"]

@@ -142,7 +142,7 @@ def run_training_task(plan: dict[str, Any]) -> None:
                         )
                         for n in names
                     ]
-                    listeners = [sc._make_recording_listener(p, recorder, env) for p in plans]
+                    listeners = [sc.make_recording_listener(p, recorder, env) for p in plans]
                     hook = factory(
                         spec["checkpoint_dir"], save_steps=spec["save_steps"], listeners=listeners
                     )
