@@ -6,9 +6,11 @@ Importing this package is cheap: TensorFlow is imported only when a check runs.
 from ckpt_conformance import schedules
 from ckpt_conformance._version import __version__
 from ckpt_conformance.api import (
+    check_callback,
     check_hook,
     check_listener,
     list_checks,
+    parametrize_callback_checks,
     parametrize_hook_checks,
     parametrize_listener_checks,
 )
@@ -23,9 +25,11 @@ __all__ = [
     "ConformanceFailure",
     "ImplementationResult",
     "__version__",
+    "check_callback",
     "check_hook",
     "check_listener",
     "list_checks",
+    "parametrize_callback_checks",
     "parametrize_hook_checks",
     "parametrize_listener_checks",
     "schedules",

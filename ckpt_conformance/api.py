@@ -20,7 +20,7 @@ from ckpt_conformance.options import DEFAULT_TIMEOUT, UsageError, validate_timeo
 from ckpt_conformance.outcomes import Outcome
 from ckpt_conformance.runner import CheckResult, ImplementationResult
 from ckpt_conformance.session import Case, KitRun
-from ckpt_conformance.targets import Target, target_from_object
+from ckpt_conformance.targets import DRIVERS, Target, target_from_object
 from ckpt_conformance.xfail import XfailList
 
 #: ``expected_failed_checks``: a mapping check-id -> reason, or, as in scikit-learn,
@@ -29,9 +29,11 @@ ExpectedFailures = Mapping[str, str] | Callable[[Any], Mapping[str, str] | None]
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "check_callback",
     "check_hook",
     "check_listener",
     "list_checks",
+    "parametrize_callback_checks",
     "parametrize_hook_checks",
     "parametrize_listener_checks",
 ]
@@ -59,9 +61,13 @@ def _new_run(
     distributed: bool,
     isolate: bool | None,
     thorough: bool = False,
+    driver: str = "session",
 ) -> KitRun:
     validate_timeout(timeout, "timeout")
-    targets = [target_from_object(f, kind) for f in factories]
+    if driver not in DRIVERS:
+        raise UsageError(f"driver must be one of {DRIVERS}, got {driver!r}")
+    driver = "fit" if kind == "callback" else driver
+    targets = [target_from_object(f, kind, driver) for f in factories]
     by_name = {t.name: t.factory for t in targets}
     run = KitRun(
         targets,
@@ -129,10 +135,36 @@ def check_listener(
     checks: Iterable[str] | None = None,
     isolate: bool | None = None,
     thorough: bool = False,
+    driver: str = "session",
 ) -> ImplementationResult:
-    """Run the listener checks on ``factory`` (driven by the reference hook)."""
+    """Run the listener checks on ``factory``, driven by the reference hook in a
+    monitored session, or with ``driver="fit"`` by the reference Keras callback in
+    ``model.fit`` (spec/fit.md)."""
     return _check(
         "listener",
+        factory,
+        timeout=timeout,
+        expected_failed_checks=expected_failed_checks,
+        checks=checks,
+        distributed=False,
+        isolate=isolate,
+        thorough=thorough,
+        driver=driver,
+    )
+
+
+def check_callback(
+    factory: Callable[..., Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    expected_failed_checks: ExpectedFailures = None,
+    checks: Iterable[str] | None = None,
+    isolate: bool | None = None,
+    thorough: bool = False,
+) -> ImplementationResult:
+    """Run the callback checks (spec/fit.md, FIT-*) on a Keras callback ``factory``."""
+    return _check(
+        "callback",
         factory,
         timeout=timeout,
         expected_failed_checks=expected_failed_checks,
@@ -205,12 +237,21 @@ def _parametrize(
     distributed: bool = False,
     isolate: bool | None = None,
     thorough: bool = False,
+    driver: str = "session",
 ) -> Any:
     import pytest
 
     # Validated now (bad input fails at collection, in one line); nothing runs yet.
     run = _new_run(
-        kind, factories, timeout, expected_failed_checks, None, distributed, isolate, thorough
+        kind,
+        factories,
+        timeout,
+        expected_failed_checks,
+        None,
+        distributed,
+        isolate,
+        thorough,
+        driver,
     )
     shared = _SharedRun(run)
     params = [
@@ -247,8 +288,24 @@ def parametrize_listener_checks(
     timeout: float = DEFAULT_TIMEOUT,
     isolate: bool | None = None,
     thorough: bool = False,
+    driver: str = "session",
 ) -> Any:
-    """Decorate ``def test(listener, check): check(listener)`` likewise."""
+    """Decorate ``def test(listener, check): check(listener)`` likewise (``driver="fit"``:
+    the listeners driven by the reference Keras callback in ``model.fit``)."""
     return _parametrize(
-        "listener", factories, expected_failed_checks, timeout, False, isolate, thorough
+        "listener", factories, expected_failed_checks, timeout, False, isolate, thorough, driver
+    )
+
+
+def parametrize_callback_checks(
+    factories: Iterable[Callable[..., Any]],
+    *,
+    expected_failed_checks: ExpectedFailures = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    isolate: bool | None = None,
+    thorough: bool = False,
+) -> Any:
+    """Decorate ``def test(callback, check): check(callback)`` for Keras callbacks."""
+    return _parametrize(
+        "callback", factories, expected_failed_checks, timeout, False, isolate, thorough
     )

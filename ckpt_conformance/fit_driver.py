@@ -16,9 +16,10 @@ they read a hook's.  The mapping, one line each:
 * a write is a ``tf.train.Checkpoint._write`` (what ``CheckpointManager.save``,
   ``Checkpoint.save`` and ``Checkpoint.write`` all call), instrumented in
   :func:`~ckpt_conformance.scenarios.instrumented`;
-* resuming (``resume_from``, a later ``session``) restores the latest checkpoint of the
-  directory into the kit's ``tf.train.Checkpoint(model=..., optimizer=...)`` before
-  ``fit``, the checkpoint the callback is given to save.
+* resuming (``resume_from``) restores the latest checkpoint of the directory into the
+  kit's ``tf.train.Checkpoint(model=..., optimizer=...)`` before ``fit``, the checkpoint
+  the callback is given to save; a later session (``sessions``) is ``fit`` called again
+  on the same model with the same callback object.
 
 Scenarios with no counterpart under ``fit`` (session recovery, a step that stalls or
 varies from run to run, a listener raising...) are refused by :func:`not_applicable`,
@@ -140,14 +141,14 @@ def _model(steps_per_execution: int) -> tuple[Any, Any]:
 
 
 def prepare_resume(checkpoint_dir: str, step: int) -> None:
-    """Write ``ckpt-<step>`` and its state file, as a previous ``fit`` would have."""
+    """Write ``ckpt-<step>`` and its state file, as a previous ``fit`` would have (with
+    no timestamps: they would be real time, ahead of the scenario's clock)."""
     import tensorflow as tf
 
     model, checkpoint = _model(1)
     model.optimizer.iterations.assign(step)
-    tf.train.CheckpointManager(checkpoint, checkpoint_dir, max_to_keep=None).save(
-        checkpoint_number=step
-    )
+    prefix = checkpoint.write(os.path.join(checkpoint_dir, f"ckpt-{step}"))
+    tf.compat.v1.train.update_checkpoint_state(checkpoint_dir, prefix)
 
 
 def _kit_callbacks(recorder: Any, clock: Any, scenario: Scenario) -> tuple[Any, Any]:
@@ -173,6 +174,34 @@ def _kit_callbacks(recorder: Any, clock: Any, scenario: Scenario) -> tuple[Any, 
     return Stepper(), Created()
 
 
+def _callback(
+    scenario: Scenario,
+    factory: Callable[..., Any],
+    listener_factory: Callable[..., Any] | None,
+    recorder: Any,
+    checkpoint_dir: str,
+    state: dict[str, Any],
+    checkpoint: Any,
+) -> Any:
+    """The callback under test (or the reference one, around the listener under test),
+    given the scenario's listeners and the kit's checkpoint of ``state["model"]``."""
+    from ckpt_conformance import scenarios as session_driver
+
+    env = FitEnv(checkpoint_dir, state["model"])
+    listeners = [
+        session_driver.make_target_proxy(listener_factory, recorder, env)
+        if plan.target
+        else session_driver.make_recording_listener(plan, recorder, env)
+        for plan in scenario.listeners
+    ]
+    return factory(
+        checkpoint_dir,
+        listeners=session_driver.listeners_argument(scenario, listeners),
+        checkpoint=checkpoint,
+        **scenario.hook_kwargs(),
+    )
+
+
 def run_fit_session(
     scenario: Scenario,
     factory: Callable[..., Any],
@@ -181,30 +210,33 @@ def run_fit_session(
     checkpoint_dir: str,
     clock: Any,
 ) -> None:
-    """One ``model.fit`` around a new callback; its exceptions propagate."""
+    """One call of ``model.fit``; its exceptions propagate.
+
+    The first call builds the model, restores the latest checkpoint of the directory
+    into it, and builds the callback; a later call (``scenario.sessions``) fits the same
+    model with the same callback object again, as a program calling ``fit`` in a loop
+    does: the callback must start afresh in ``on_train_begin`` (FIT-2).
+    """
     import numpy as np
     import tensorflow as tf
 
-    from ckpt_conformance import scenarios as session_driver
-
     spe = scenario.increment_at(0)
-    model, checkpoint = _model(spe)
-    latest = tf.train.latest_checkpoint(checkpoint_dir)
-    if latest:
-        checkpoint.restore(latest).expect_partial()
-    env = FitEnv(checkpoint_dir, model)
-    listeners = [
-        session_driver.make_target_proxy(listener_factory, recorder, env)
-        if plan.target
-        else session_driver.make_recording_listener(plan, recorder, env)
-        for plan in scenario.listeners
-    ]
-    callback = factory(
-        checkpoint_dir,
-        listeners=session_driver.listeners_argument(scenario, listeners),
-        checkpoint=checkpoint,
-        **scenario.hook_kwargs(),
-    )
+    state = recorder.driver_state
+    if not state:
+        state["model"], checkpoint = _model(spe)
+        latest = tf.train.latest_checkpoint(checkpoint_dir)
+        if latest:
+            checkpoint.restore(latest).expect_partial()
+        state["callback"] = _callback(
+            scenario,
+            factory,
+            listener_factory,
+            recorder,
+            checkpoint_dir,
+            state["model"],
+            checkpoint,
+        )
+    model, callback = state["model"], state["callback"]
     stepper, created = _kit_callbacks(recorder, clock, scenario)
     samples = np.zeros((scenario.runs * spe, 1), dtype="float32")
     data = tf.data.Dataset.from_tensor_slices((samples, samples)).batch(1)

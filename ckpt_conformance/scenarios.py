@@ -198,6 +198,9 @@ class Recorder:
         #: monitored sessions hands the same object to each (as tf.estimator reuses its
         #: ``saving_listeners`` across ``train()`` calls), and its ``begin()`` must reset it.
         self.target_listener: Any = None
+        #: What a driver keeps across the sessions of one scenario (the fit driver: one
+        #: model and one callback for every call of ``fit``).
+        self.driver_state: dict[str, Any] = {}
 
     def add(self, event: Event) -> None:
         self.events.append(event)

@@ -252,7 +252,7 @@ class KitRun:
 
     def __post_init__(self) -> None:
         self.timeout = validate_timeout(self.timeout, "timeout")
-        unique: dict[tuple[str, str], Target] = {}
+        unique: dict[tuple[str, str, str], Target] = {}
         for target in self.targets:
             key = (target.kind, target.name, target.driver)
             if key in unique:
