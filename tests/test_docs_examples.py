@@ -100,9 +100,11 @@ EXAMPLES = {
 }
 
 
+@pytest.mark.parametrize("driver", ["session", "fit"])
 @pytest.mark.parametrize("factory", EXAMPLES.values(), ids=EXAMPLES.keys())
-def test_the_kit_accepts_the_listeners_the_docs_show(factory):
-    result = check_listener(factory)
+def test_the_kit_accepts_the_listeners_the_docs_show(factory, driver):
+    """Under a monitored session and under Keras fit (spec/fit.md) alike."""
+    result = check_listener(factory, driver=driver)
     failed = {c.check_id: c.message for c in result.checks if c.outcome.value != "passed"}
     assert failed == {}
     assert result.verdict.value == "CONFORMANT"

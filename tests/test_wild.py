@@ -70,3 +70,26 @@ def test_wild_target(target, monkeypatch):
     assert result.verdict.value == expected, result.violated_clauses
     racy = RACY.get(target.name, set())
     assert _failed_clauses(result) - racy == FAILS.get(target.name, set()) - racy
+
+
+LISTENERS = [t for t in TARGETS if t.kind == "listener"]
+
+
+@pytest.mark.parametrize("target", LISTENERS, ids=[t.name for t in LISTENERS])
+def test_wild_listener_gets_the_same_verdict_under_fit(target, monkeypatch):
+    """The page's listener verdicts hold under Keras fit too (spec/fit.md): the same
+    verdict and the same failed clauses, with the reference callback driving them."""
+    reason = available(target)
+    if reason:
+        pytest.skip(f"{target.name}: {reason}")
+    import ckpt_conformance
+    from ckpt_conformance.targets import load_target
+
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    )
+    factory = load_target(target.spec, target.kind).factory
+    result = ckpt_conformance.check_listener(factory, driver="fit")
+    expected = "NOT CONFORMANT" if target.name in NOT_CONFORMANT else "CONFORMANT"
+    assert result.verdict.value == expected, result.violated_clauses
+    assert _failed_clauses(result) == FAILS.get(target.name, set())
