@@ -233,7 +233,7 @@ def run_fit_session(
             listener_factory,
             recorder,
             checkpoint_dir,
-            state["model"],
+            state,
             checkpoint,
         )
     model, callback = state["model"], state["callback"]

@@ -37,6 +37,8 @@ def test_broken_callback_is_rejected(impl, checks):
     for outcome in result.checks:
         assert outcome.outcome == "failed", (outcome.check_id, outcome.outcome, outcome.message)
         assert outcome.violated and outcome.violated[0] in outcome.message.splitlines()[0]
+        # Failed by the callback's defect, not by an exception in the kit's own code.
+        assert "ckpt_conformance" not in (outcome.origin or ""), outcome.message
     assert result.verdict.value == "NO VIOLATION (partial run)" or not result.conformant
 
 
@@ -106,6 +108,7 @@ def test_broken_listener_is_rejected_under_fit_too(impl, checks):
     result = check_listener(impl, driver="fit", checks=checks, isolate=False)
     for outcome in result.checks:
         assert outcome.outcome == "failed", (outcome.check_id, outcome.outcome, outcome.message)
+        assert "ckpt_conformance" not in (outcome.origin or ""), outcome.message
 
 
 @pytest.mark.parametrize("name", sorted(SESSION_ONLY_DEFECTS))

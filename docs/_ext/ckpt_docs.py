@@ -63,7 +63,7 @@ def check_reference() -> str:
         "one deliberately broken implementation.",
         "",
     ]
-    for kind in ("hook", "listener"):
+    for kind in KINDS:
         lines += [f"## {kind.capitalize()} checks", ""]
         lines += [
             "| check id | clauses | level | what it does | prerequisite |",
@@ -77,7 +77,7 @@ def check_reference() -> str:
     lines += scenario_dimensions()
     lines += ["## Clauses and the checks that cite them", ""]
     cited: dict[str, list[str]] = {}
-    for kind in ("hook", "listener"):
+    for kind in KINDS:
         for c in all_checks(kind, distributed=True):
             for i in c.clauses:
                 cited.setdefault(i, []).append(f"`{c.id}`")
@@ -87,6 +87,11 @@ def check_reference() -> str:
             f"| [{i}](#{i}) | {clause.level.value} | {', '.join(cited.get(i, [])) or '-'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+#: The kinds of implementation the kit checks, in the order the reference lists them
+#: (callbacks: Keras fit, spec/fit.md; listener checks run under both drivers).
+KINDS = ("hook", "listener", "callback")
 
 
 def scenario_dimensions() -> list[str]:
@@ -117,7 +122,7 @@ def scenario_dimensions() -> list[str]:
         "| check id | scenarios | " + " | ".join(columns) + " |",
         "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
     ]
-    for kind in ("hook", "listener"):
+    for kind in KINDS:
         for c in all_checks(kind):
             scenarios = list(c.scenarios())
             if not scenarios:
@@ -256,13 +261,27 @@ def svg_block(edges: list[tuple[str, str, str]]) -> list[str]:
 
 
 def spec_facts() -> list[tuple[str, str, str]]:
-    """(spec location, sentence, test name) of each ``@fact`` in tests/test_tf_facts.py,
+    """(spec location, sentence, test name) of each ``@fact`` in :data:`FACT_FILES`,
     read with ``ast`` (the docs build imports no TensorFlow)."""
     import ast
 
-    path = os.path.join(REPO, "tests", "test_tf_facts.py")
-    with open(path, encoding="utf-8") as source:
-        tree = ast.parse(source.read())
+    found = []
+    for name in FACT_FILES:
+        with open(os.path.join(REPO, "tests", name), encoding="utf-8") as source:
+            found += _facts_of(ast.parse(source.read()))
+    return found
+
+
+#: The test modules whose ``@fact`` tests back the spec's statements about TensorFlow.
+FACT_FILES = ("test_tf_facts.py", "test_keras_facts.py")
+
+
+def _facts_of(tree: object) -> list[tuple[str, str, str]]:
+    """The ``@fact`` declarations of one parsed test module."""
+    import ast
+
+    assert isinstance(tree, ast.Module)
+
     found = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
@@ -283,7 +302,8 @@ def facts_page() -> str:
     lines = [
         "# TensorFlow facts and their tests",
         "",
-        "Generated from `tests/test_tf_facts.py`. Each row is a statement the specification",
+        "Generated from `tests/test_tf_facts.py` and `tests/test_keras_facts.py`. Each row is",
+        "a statement the specification",
         "makes about TensorFlow (in a rationale, a note, the terminology or the",
         "non-normative page) and the test that establishes it, by an experiment or by",
         "reading the installed TensorFlow's source. The test suite runs them on every",
