@@ -173,7 +173,7 @@ class KitReporter:
                 (
                     PROPERTY,
                     {
-                        "target": case.case.target.name,
+                        "target": case.case.target.label,
                         "kind": case.case.target.kind,
                         "result": case.result.to_dict(),
                     },
@@ -193,7 +193,9 @@ class KitReporter:
         if not self.received:
             return None
         run = self.spec.build()
-        results = {t.name: ImplementationResult(t.name, t.kind) for t in run.targets}
+        results = {
+            t.label: ImplementationResult(t.label, t.kind, driver=t.driver) for t in run.targets
+        }
         for item in self.received:
             results[item["target"]].checks.append(CheckResult.from_dict(item["result"]))
         shown = [r for r in results.values() if r.checks]

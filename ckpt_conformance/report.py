@@ -77,6 +77,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
             {
                 "target": r.target,
                 "kind": r.kind,
+                "driver": r.driver,
                 "verdict": verdict.value,
                 "conformant": _conformant(verdict),
                 "complete": r.complete,

@@ -57,6 +57,9 @@ class ImplementationResult:
     target: str
     kind: str
     checks: list[CheckResult] = field(default_factory=list)
+    #: "session" (a hook's, or a listener driven by the reference hook) or "fit" (a
+    #: callback's, or a listener driven by the reference callback in model.fit).
+    driver: str = "session"
     complete: bool = True  # False: only a selection of the checks ran (or the run stopped)
     verdict: Verdict | None = None  # set by the run that produced it
     status: RunStatus | None = None

@@ -95,7 +95,7 @@ def run_subject(
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> ImplementationResult:
     """Run ``checks`` (default: all of the subject's kind) in order."""
-    result = ImplementationResult(subject.target, subject.kind)
+    result = ImplementationResult(subject.target, subject.kind, driver=subject.driver)
     for check in checks if checks is not None else all_checks(subject.kind):
         one = run_check(subject, check, xfails)
         result.checks.append(one)

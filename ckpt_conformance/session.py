@@ -277,7 +277,7 @@ class KitRun:
         ]
         self.selected = self._select()
         self.results: dict[str, ImplementationResult] = {
-            t.label: ImplementationResult(t.label, t.kind) for t in self.targets
+            t.label: ImplementationResult(t.label, t.kind, driver=t.driver) for t in self.targets
         }
         self._runners: dict[str, InProcessRunner | IsolatedRunner] = {}
         self._lock = threading.Lock()

@@ -2,8 +2,9 @@
 
 Two modes, so that every TensorFlow release runs in its own environment:
 
-    python tools/wild_page.py run OUTDIR      # in each environment: the kit on each
-                                              # target of wild/targets.py available there
+    python tools/wild_page.py run OUTDIR [NAME ...]  # in each environment: the kit on
+                                              # each target of wild/targets.py available
+                                              # there (or only the NAMEd ones)
     python tools/wild_page.py page OUTDIR docs/in-the-wild.md
 
 ``run`` writes one JSON per target into ``OUTDIR/<tensorflow version>/<name>.json``: the
@@ -107,7 +108,7 @@ def repro(outdir: Path) -> int:
     return 0
 
 
-def run(outdir: Path) -> int:
+def run(outdir: Path, names: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     from wild.targets import TARGETS, available
 
@@ -115,6 +116,8 @@ def run(outdir: Path) -> int:
     where = outdir / tf_version
     where.mkdir(parents=True, exist_ok=True)
     for target in TARGETS:
+        if names and target.name not in names:
+            continue  # only the named targets: the others keep their last report
         record: dict = {
             "name": target.name,
             "kind": target.kind,
@@ -343,8 +346,8 @@ def page(outdir: Path, target: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 3 and argv[1] == "run":
-        return run(Path(argv[2]))
+    if len(argv) >= 3 and argv[1] == "run":
+        return run(Path(argv[2]), argv[3:])
     if len(argv) == 3 and argv[1] == "repro":
         return repro(Path(argv[2]))
     if len(argv) == 4 and argv[1] == "page":
