@@ -384,7 +384,7 @@ def _stops_training(events: list[Event]) -> str:
     ["LSN-7"],
     requires=["listener-contract"],
     scenarios=RECOVERY_SCENARIOS,
-    drivers=["session"],  # fit has no session recovery (FIT-N2)
+    drivers=["session"],  # fit has no session recovery (FIT-11)
 )
 def check_tolerates_recovery(subject: Subject) -> None:
     """After a recovery saves a step again or a lower one, the listener does not raise.
