@@ -175,10 +175,12 @@ def check_callback(
     )
 
 
-def list_checks(kind: str = "hook", distributed: bool = False) -> list[Check]:
-    """Every registered check of ``kind`` ("hook", "listener" or "callback"), opt-in group
-    if asked."""
-    return all_checks(kind, distributed)
+def list_checks(
+    kind: str = "hook", distributed: bool = False, driver: str | None = "session"
+) -> list[Check]:
+    """Every registered check of ``kind`` ("hook", "listener" or "callback") that applies
+    under ``driver`` ("session", "fit", or None for either), opt-in group if asked."""
+    return all_checks(kind, distributed, "fit" if kind == "callback" else driver)
 
 
 def raise_for_pytest(result: CheckResult) -> None:

@@ -430,7 +430,7 @@ CLAUSES: dict[str, Clause] = {
             "MUST",
             "fit",
             "A callback MUST pass listeners the value of the optimizer's iterations at "
-            "the call, as a Python int.",
+            "the call, as an integer (a Python int or a NumPy integer).",
         ),
         _c(
             "FIT-6",
@@ -493,6 +493,18 @@ CLAUSES: dict[str, Clause] = {
             "A callback MAY let an exception raised by a listener leave its method "
             "unchanged; what fit then does is Keras's, so ERR-1 and ERR-2 do not apply "
             "under fit.",
+        ),
+        _c(
+            "FIT-14",
+            "MUST",
+            "fit",
+            "Under fit a listener MUST NOT use its session argument.",
+        ),
+        _c(
+            "FIT-15",
+            "SHOULD",
+            "fit",
+            "A truthy after_save() at the save in on_train_begin SHOULD NOT stop training.",
         ),
     )
 }

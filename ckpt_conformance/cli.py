@@ -89,11 +89,16 @@ def list_checks_text(distributed: bool = True) -> str:
     from ckpt_conformance.checks.registry import all_checks
 
     lines = []
-    for kind, driver in (("hook", "session"), ("listener", "session"), ("callback", "fit")):
-        for check in all_checks(kind, distributed, driver):
+    for kind in ("hook", "listener", "callback"):
+        for check in all_checks(kind, distributed, driver=None):
+            only = (
+                ""
+                if len(check.drivers) > 1 or kind == "callback"
+                else f" [{check.drivers[0]} only]"
+            )
             lines.append(
                 f"{kind:8} {check.id:38} {check.level.value:6} {','.join(check.clauses):18} "
-                f"{check.summary}"
+                f"{check.summary}{only}"
             )
     return "\n".join(lines)
 

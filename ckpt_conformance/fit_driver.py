@@ -160,7 +160,8 @@ def _kit_callbacks(recorder: Any, clock: Any, scenario: Scenario) -> tuple[Any, 
             clock.advance(scenario.seconds_per_run)
 
         def on_train_batch_end(self, batch: Any, logs: Any = None) -> None:
-            recorder.add(Event("run", step=int(self.model.optimizer.iterations.numpy())))
+            step = int(self.model.optimizer.iterations.numpy())
+            recorder.add(Event("run", step=step, info={"time": clock.now}))
 
         def on_train_end(self, logs: Any = None) -> None:
             if self.model.stop_training:
@@ -169,7 +170,7 @@ def _kit_callbacks(recorder: Any, clock: Any, scenario: Scenario) -> tuple[Any, 
 
     class Created(tf.keras.callbacks.Callback):
         def on_train_begin(self, logs: Any = None) -> None:
-            recorder.add(Event("created"))
+            recorder.add(Event("created", info={"time": clock.now}))  # the first save's time
 
     return Stepper(), Created()
 
@@ -237,6 +238,7 @@ def run_fit_session(
             checkpoint,
         )
     model, callback = state["model"], state["callback"]
+    recorder.step_now = lambda: int(model.optimizer.iterations.numpy())
     stepper, created = _kit_callbacks(recorder, clock, scenario)
     # No runs: fit(epochs=0) begins and ends, nothing between; its data is never read,
     # but Keras 2.15 refuses empty data before it calls any callback.

@@ -30,6 +30,14 @@ def is_user_frame(filename: str) -> bool:
     return not (path.startswith(_STDLIB + os.sep) and "site-packages" not in path)
 
 
+def in_kit(origin: str | None) -> bool:
+    """Whether a ``file:line`` origin is in the kit's own code: :func:`describe_error`
+    gives one only when no frame of the implementation's was on the stack."""
+    if not origin:
+        return False
+    return os.path.abspath(origin.rsplit(":", 1)[0]).startswith(_KIT + os.sep)
+
+
 def _where(frames: traceback.StackSummary) -> str | None:
     if not frames:
         return None

@@ -5,7 +5,9 @@ This is the judge's loop; it never decides how a process is isolated (see
 
 * only a :class:`ConformanceFailure` is a clause violation; any other exception
   escaping a check is the kit's own error (``Outcome.ERROR``), never blamed on the
-  implementation (issue 16);
+  implementation (issue 16), and so is a failure whose root cause is an exception the
+  kit's own code raised in a scenario, with no frame of the implementation's on the
+  stack;
 * a hang is reported once, as a hang (``Cause.HUNG``), not as a clause violation,
   and every later check of that implementation is ``blocked``;
 * one root cause is reported once: when an unexpected exception of the
@@ -20,6 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable
 
 from ckpt_conformance.checks.registry import Check, ConformanceFailure, all_checks
+from ckpt_conformance.origins import in_kit
 from ckpt_conformance.outcomes import Cause, Outcome
 from ckpt_conformance.results import CheckResult, ImplementationResult
 from ckpt_conformance.subject import Subject, SubjectHung
@@ -73,6 +76,15 @@ def _record_failure(
 ) -> None:
     failure.target, failure.check_id = subject.target, check.id
     root = failure.root or subject.unexpected_error(failure.scenario)
+    if root is not None and in_kit(root.origin):
+        # No frame of the implementation's was on the stack: the kit's own code raised.
+        result.outcome, result.origin = Outcome.ERROR, root.origin
+        result.message = (
+            f"kit error in check {check.id} on {subject.target}: scenario "
+            f"{failure.scenario!r} raised {root.type}: {root.message} at {root.origin}, in "
+            "the kit's own code (not a verdict on the implementation; please report it)"
+        )
+        return
     if root is not None:
         key = (root.type, root.message, root.origin)
         first = subject.root_causes.setdefault(key, check.id)

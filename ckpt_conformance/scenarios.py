@@ -158,8 +158,12 @@ def instrumented() -> Iterator[None]:
                 recorder.release_held()
             path = real_write(self, file_prefix, *args, **kwargs)
             if recorder is not None:
-                info = {"path": os.fsdecode(path), "saver": id(self), "given": recorder.given_saver}
-                recorder.add(Event("write", step=checkpoint_step(os.fsdecode(path)), info=info))
+                named = checkpoint_step(os.fsdecode(path))
+                info = {"path": os.fsdecode(path), "named": named, "saver": id(self)}
+                # The save's step is the optimizer's iterations as it is written (the
+                # name's step is FIT-7's to judge, from the state file).
+                step = recorder.step_now() if recorder.step_now is not None else named
+                recorder.add(Event("write", step=step, info=info))
             return path
 
         saver_module.Saver.save = recording_save
@@ -201,6 +205,8 @@ class Recorder:
         #: What a driver keeps across the sessions of one scenario (the fit driver: one
         #: model and one callback for every call of ``fit``).
         self.driver_state: dict[str, Any] = {}
+        #: The fit driver's step (the optimizer's iterations), read as a write happens.
+        self.step_now: Callable[[], int] | None = None
 
     def add(self, event: Event) -> None:
         self.events.append(event)

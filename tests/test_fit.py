@@ -12,11 +12,13 @@ import pytest
 from ckpt_conformance import check_callback, check_listener, list_checks
 from ckpt_conformance.builtin import every_save_listener, every_third_step_listener
 from ckpt_conformance.checks.fit import FIT_SCENARIOS, fit_scenarios
+from ckpt_conformance.clauses import CLAUSES
 from ckpt_conformance.fit_driver import not_applicable
 from ckpt_conformance.model import expected_trace
 from ckpt_conformance.scenarios import run_scenario
 from ckpt_conformance.targets import name_of
 from ckpt_reference.keras_callback import CheckpointSaverCallback
+from tests import independent7
 from tests.broken import callbacks as broken_callbacks
 from tests.broken import listeners as broken_listeners
 
@@ -86,7 +88,7 @@ SESSION_ONLY_DEFECTS: dict[str, str] = {
 
 
 def _fit_checks(checks: set[str]) -> list[str]:
-    applicable = {c.id for c in list_checks("listener") if "fit" in c.drivers}
+    applicable = {c.id for c in list_checks("listener", driver="fit")}
     return sorted(checks & applicable)
 
 
@@ -134,3 +136,71 @@ def test_the_migration_guide_example_runs(tmp_path):
     exec(compile(block, "docs/migration.md", "exec"), namespace)
     before, after = namespace["main"](str(tmp_path))
     assert len(before) == len(after) == 4
+
+
+def test_an_exception_of_the_kit_s_own_code_is_a_kit_error(monkeypatch):
+    """The fit driver failing by itself (no frame of the callback on the stack) is the
+    kit's error, never a violation by the callback (found by round 7: a TypeError in
+    fit_driver.py was reported as the reference callback breaking FIT-2)."""
+    from ckpt_conformance import fit_driver
+
+    monkeypatch.setattr(fit_driver, "_EAGER_UP_TO", "not a number")  # _model() raises
+    result = check_callback(CheckpointSaverCallback, checks=["callback-begin"], isolate=False)
+    (outcome,) = result.checks
+    assert outcome.outcome == "error", outcome.message
+    assert "kit error" in outcome.message and "fit_driver.py" in outcome.message
+    assert not result.conformant and result.verdict.value == "UNDETERMINED"
+
+
+def test_every_fit_only_listener_check_rejects_a_broken_listener():
+    fit_only = {c.id for c in list_checks("listener", driver=None) if c.drivers == ("fit",)}
+    declared = set().union(*broken_listeners.FIT_CAUGHT_BY.values())
+    assert fit_only == declared == {"listener-uses-no-session"}
+
+
+@pytest.mark.parametrize(
+    ("impl", "checks"),
+    list(broken_listeners.FIT_CAUGHT_BY.items()),
+    ids=[name_of(i).split(":")[1] for i in broken_listeners.FIT_CAUGHT_BY],
+)
+def test_a_listener_using_its_session_is_rejected_under_fit_only(impl, checks):
+    fit = check_listener(impl, driver="fit", isolate=False)
+    failed = {c.check_id: c for c in fit.checks if c.outcome == "failed"}
+    assert set(failed) == checks, {c.check_id: c.outcome.value for c in fit.checks}
+    assert "session argument is None" in failed["listener-uses-no-session"].message
+    # The other checks are blocked by the same root cause, not failed under LSN clauses.
+    assert {c.outcome.value for c in fit.checks if c.check_id not in checks} <= {
+        "passed",
+        "blocked",
+    }
+    session = check_listener(impl, isolate=False)
+    assert session.verdict.value == "CONFORMANT"
+
+
+#: Round 7 (spec/fit.md, written without reading the kit): each broken callback must be
+#: rejected under exactly the clause it breaks, plus those its defect really breaks too.
+ALSO_BROKEN = {
+    "ShortCircuitStop": {"FIT-4"},  # the listeners it skips miss their after_save()
+    "AlwaysFinalSave": {"FIT-6"},  # a second save at one step in one call of fit
+    "IgnoresStop": set(),
+}
+ROUND_7 = [n for n in independent7.VERDICTS if n[0].isupper()]
+
+
+@pytest.mark.parametrize("name", ROUND_7)
+def test_round_seven_callbacks_get_their_verdicts(name):
+    result = check_callback(getattr(independent7, name), isolate=False)
+    assert result.verdict.value == independent7.VERDICTS[name], result.violated_clauses
+    broken = independent7.BREAKS.get(name)
+    if broken is not None:
+        must = {c for c in result.violated_clauses if CLAUSES[c].level.value == "MUST"}
+        assert must == {broken} | ALSO_BROKEN.get(name, set()), must
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", [n for n in independent7.VERDICTS if n[0].islower()])
+def test_round_seven_listeners_get_their_verdicts_under_fit(name):
+    result = check_listener(getattr(independent7, name), driver="fit", isolate=False)
+    assert result.verdict.value == independent7.VERDICTS[name], result.violated_clauses
+    broken = independent7.BREAKS.get(name)
+    assert set(result.violated_clauses) == ({broken} if broken else set())

@@ -290,3 +290,18 @@ def test_every_fact_names_a_place_in_spec_fit():
         page, _, anchor = location.partition("#")
         assert page == "fit.md", name
         assert anchor in CLAUSES or f"## {anchor.replace('-', ' ')}" in headings, name
+
+
+@fact(
+    "fit.md#FIT-15",
+    "A callback that sets model.stop_training in on_train_begin does not prevent the first "
+    "execution: Keras checks the flag after each batch, so fit runs one execution and stops.",
+)
+def test_stop_training_set_in_on_train_begin_allows_one_execution():
+    class StopAtBegin(tf.keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.model.stop_training = True
+
+    log = Log()
+    _model().fit(_data(4), epochs=2, verbose=0, shuffle=False, callbacks=[StopAtBegin(), log])
+    assert [e[2] for e in log.events if e[0] == "batch_end"] == [1]

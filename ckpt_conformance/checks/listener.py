@@ -229,6 +229,37 @@ def check_listener_contract(subject: Subject) -> None:
         )
 
 
+def _uses_the_session(e: Event) -> bool:
+    """Whether an exception escaping the listener came from using ``session``, which is
+    None under fit: the errors Python raises for None used as an object."""
+    message = str(e.info.get("message", ""))
+    return e.info.get("type") in ("AttributeError", "TypeError") and "'NoneType'" in message
+
+
+@check(
+    "listener-uses-no-session",
+    "listener",
+    ["FIT-14"],
+    requires=["listener-contract"],
+    scenarios=_listener_scenarios,
+    drivers=["fit"],
+)
+def check_uses_no_session(subject: Subject) -> None:
+    """Under fit, the listener does not use its session argument (it is None)."""
+
+    def judge(events: list[Event]) -> str | None:
+        for e in events:
+            if e.kind == "escaped" and e.who == TARGET and _uses_the_session(e):
+                return (
+                    f"{e.info['type']}: {e.info['message']!r} escaped from the listener at step "
+                    f"{e.step}: under fit its session argument is None (FIT-10); evaluate "
+                    "the checkpoint tf.train.latest_checkpoint(checkpoint_dir) names instead"
+                )
+        return None
+
+    _each_scenario(subject, "FIT-14", judge, fail_on_error=False, show_expected=False)
+
+
 @check(
     "acts-after-checkpoint",
     "listener",

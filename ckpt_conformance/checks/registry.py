@@ -124,16 +124,16 @@ def compare(
     return TABLES[kind][check_id]
 
 
-def all_checks(kind: str, distributed: bool = False, driver: str = "session") -> list[Check]:
-    """The registered checks of one kind that apply under ``driver``, in spec order;
-    the opt-in group if asked."""
+def all_checks(kind: str, distributed: bool = False, driver: str | None = "session") -> list[Check]:
+    """The registered checks of one kind that apply under ``driver`` (None: under any),
+    in spec order; the opt-in group if asked."""
     from ckpt_conformance.checks import load_all
 
     load_all()
     return [
         c
         for c in TABLES[kind].values()
-        if (c.group == "core" or distributed) and driver in c.drivers
+        if (c.group == "core" or distributed) and (driver is None or driver in c.drivers)
     ]
 
 

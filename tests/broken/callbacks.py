@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from ckpt_reference.keras_callback import CheckpointSaverCallback as Reference
 
 
@@ -90,11 +88,16 @@ class ReversedAfterSave(Reference):
         return any([bool(listener.after_save(None, step)) for listener in self._listeners[::-1]])
 
 
-class NumpyStep(Reference):
-    """Passes the step as a NumPy int64, not a Python int (FIT-5)."""
+class PassesTheVariable(Reference):
+    """Passes listeners the optimizer's iterations variable itself, not its value (FIT-5)."""
 
-    def _step(self):
-        return np.int64(self.model.optimizer.iterations.numpy())
+    def _save(self, step):
+        variable = self.model.optimizer.iterations
+        self._trigger.mark_saved(step)
+        for listener in self._listeners:
+            listener.before_save(None, variable)
+        self._manager.save(checkpoint_number=step)
+        return any([bool(listener.after_save(None, variable)) for listener in self._listeners])
 
 
 class CountsBatches(Reference):
@@ -172,6 +175,21 @@ class SavesAgainAtTheEnd(Reference):
         super().on_train_end(logs)
 
 
+class StopsAtCreationSave(Reference):
+    """Stops training when a listener asks to at the save in on_train_begin (FIT-15)."""
+
+    def on_train_begin(self, logs=None):
+        self._starting = True
+        super().on_train_begin(logs)
+        self._starting = False
+
+    def _save(self, step):
+        stop = super()._save(step)
+        if stop and self._starting:
+            self.model.stop_training = True
+        return stop
+
+
 class ModelAsSession(Reference):
     """Passes the model as the listeners' session argument (FIT-10)."""
 
@@ -199,7 +217,7 @@ CAUGHT_BY: dict[Any, set[str]] = {
     NoCreationSave: {"callback-creation-save"},
     AfterSaveBeforeWrite: {"callback-save-protocol"},
     ReversedAfterSave: {"callback-save-protocol"},
-    NumpyStep: {"callback-step-value"},
+    PassesTheVariable: {"callback-step-value"},
     CountsBatches: {"callback-step-value", "callback-schedule"},
     OffByOneSchedule: {"callback-schedule"},
     WritesWithoutStateFile: {"callback-latest-checkpoint"},
@@ -208,4 +226,5 @@ CAUGHT_BY: dict[Any, set[str]] = {
     NoFinalSave: {"callback-final-save-and-end"},
     SavesAgainAtTheEnd: {"callback-final-save-and-end"},
     ModelAsSession: {"callback-no-session"},
+    StopsAtCreationSave: {"callback-creation-stop-ignored"},
 }

@@ -324,6 +324,29 @@ def own_choice_forgets_the_last(record):
 own_choice_forgets_the_last.schedule = schedules.own_choice()
 
 
+def evaluates_with_its_session(record):
+    """Evaluates by running a tensor in its session: None under Keras fit (FIT-14).
+
+    Under a monitored session it is correct; the fit-only check must catch it."""
+
+    class Listener(_Listener):
+        def begin(self):
+            self._step = tf.compat.v1.train.get_global_step()
+
+        def after_save(self, session, global_step_value):
+            if self._step is not None or session is None:
+                session.run(self._step)  # a real evaluation would run its metrics
+            record(global_step_value)
+
+    return Listener()
+
+
+#: Broken under Keras fit only, and the fit-only checks that must reject them.
+FIT_CAUGHT_BY: dict[Any, set[str]] = {
+    evaluates_with_its_session: {"listener-uses-no-session"},
+}
+
+
 CAUGHT_BY: dict[Any, set[str]] = {
     not_a_listener: {"listener-contract"},
     acts_in_before_save: {"acts-after-checkpoint"},
