@@ -43,4 +43,6 @@ class ConformanceFailure(AssertionError):
             lines.append(f"  expected: {render(self.expected)}")
             lines.append(f"  observed: {render(self.observed)}")
             lines.append(side_by_side(self.expected, self.observed))
+        elif self.observed is not None:  # judged on its own terms: what happened
+            lines.append(f"  observed: {render(self.observed)}")
         return "\n".join(lines)

@@ -278,9 +278,10 @@ def render(data: dict[str, dict[str, dict]]) -> str:
         "does not exist in that release (the reason is under its section). Each listener",
         "is checked twice (`ckpt-conformance --fit`): driven by the reference hook in a",
         "monitored session, and by the reference Keras callback in `model.fit`",
-        "([spec/fit.md](spec/fit.md)), where LSN-7's check does not apply (no recovery),",
-        "hence one check fewer. `tests/test_wild.py` requires the two verdicts, and the",
-        "clauses failed, to be the same.",
+        "([spec/fit.md](spec/fit.md)), where LSN-7's check does not apply (no recovery)",
+        "and FIT-14's does (the listener must not use its session argument, `None` there).",
+        "`tests/test_wild.py` requires the two verdicts, and the clauses failed, to be the",
+        "same.",
     ]
     for name in order:
         recs = data[name]
