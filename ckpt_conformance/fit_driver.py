@@ -189,12 +189,7 @@ def _callback(
     from ckpt_conformance import scenarios as session_driver
 
     env = FitEnv(checkpoint_dir, state["model"])
-    listeners = [
-        session_driver.make_target_proxy(listener_factory, recorder, env)
-        if plan.target
-        else session_driver.make_recording_listener(plan, recorder, env)
-        for plan in scenario.listeners
-    ]
+    listeners = session_driver.scenario_listeners(scenario, listener_factory, recorder, env)
     return factory(
         checkpoint_dir,
         listeners=session_driver.listeners_argument(scenario, listeners),

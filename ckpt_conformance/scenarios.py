@@ -607,6 +607,19 @@ def _saver_arguments(scenario: Scenario, recorder: Recorder) -> dict[str, Any]:
     return {"saver": saver}
 
 
+def scenario_listeners(
+    scenario: Scenario, listener_factory: Callable[..., Any] | None, recorder: Recorder, env: Any
+) -> list[Any]:
+    """The scenario's listeners, in order: recording ones, and the listener under test
+    (wrapped) in the slot its plan marks; ``env`` says what they observe at a call."""
+    return [
+        make_target_proxy(listener_factory, recorder, env)
+        if plan.target
+        else make_recording_listener(plan, recorder, env)
+        for plan in scenario.listeners
+    ]
+
+
 def _run_session(
     scenario: Scenario,
     factory: Callable[..., Any],
@@ -622,12 +635,7 @@ def _run_session(
     with tf.Graph().as_default():
         global_step, train_op, advance = _build_graph(scenario.increment, scenario.step_dtype)
         env = _Env(checkpoint_dir, global_step)
-        listeners = [
-            make_target_proxy(listener_factory, recorder, env)
-            if plan.target
-            else make_recording_listener(plan, recorder, env)
-            for plan in scenario.listeners
-        ]
+        listeners = scenario_listeners(scenario, listener_factory, recorder, env)
         hook = factory(
             checkpoint_dir,
             listeners=listeners_argument(scenario, listeners),

@@ -49,19 +49,25 @@ def _failed_clauses(result) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
-def test_wild_target(target, monkeypatch):
+def _factory(target, monkeypatch):
+    """The target's factory, or a skip naming why it is absent from this release."""
     reason = available(target)
     if reason:
         pytest.skip(f"{target.name}: {reason}")
-    import ckpt_conformance
     from ckpt_conformance.targets import load_target
 
     # the worker processes import wild.targets by name: the repository must be on the path
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
     )
-    factory = load_target(target.spec, target.kind).factory
+    return load_target(target.spec, target.kind).factory
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_wild_target(target, monkeypatch):
+    import ckpt_conformance
+
+    factory = _factory(target, monkeypatch)
     check = (
         ckpt_conformance.check_hook if target.kind == "hook" else ckpt_conformance.check_listener
     )
@@ -79,17 +85,9 @@ LISTENERS = [t for t in TARGETS if t.kind == "listener"]
 def test_wild_listener_gets_the_same_verdict_under_fit(target, monkeypatch):
     """The page's listener verdicts hold under Keras fit too (spec/fit.md): the same
     verdict and the same failed clauses, with the reference callback driving them."""
-    reason = available(target)
-    if reason:
-        pytest.skip(f"{target.name}: {reason}")
     import ckpt_conformance
-    from ckpt_conformance.targets import load_target
 
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
-    )
-    factory = load_target(target.spec, target.kind).factory
-    result = ckpt_conformance.check_listener(factory, driver="fit")
+    result = ckpt_conformance.check_listener(_factory(target, monkeypatch), driver="fit")
     expected = "NOT CONFORMANT" if target.name in NOT_CONFORMANT else "CONFORMANT"
     assert result.verdict.value == expected, result.violated_clauses
     assert _failed_clauses(result) == FAILS.get(target.name, set())
