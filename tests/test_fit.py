@@ -210,3 +210,18 @@ def test_round_seven_listeners_get_their_verdicts_under_fit(name):
     assert result.verdict.value == independent7.VERDICTS[name], outcomes
     broken = independent7.BREAKS.get(name)
     assert set(result.violated_clauses) == ({broken} if broken else set())
+
+
+def test_a_hanging_callback_is_reported_hung_and_the_rest_blocked():
+    """A callback stuck in on_train_begin: the check it hangs in fails as hung (not as a
+    clause), every later check is blocked, and the verdict says not conformant."""
+    result = check_callback(
+        broken_callbacks.HangsInOnTrainBegin,
+        timeout=5,
+        checks=["callback-begin", "callback-schedule"],
+    )
+    hung, blocked = result.checks
+    assert (hung.outcome.value, hung.cause.value) == ("failed", "hung"), hung.message
+    assert "did not finish within the 5s timeout" in hung.message and not hung.violated
+    assert blocked.outcome.value == "blocked" and "hung earlier" in blocked.message
+    assert not result.conformant

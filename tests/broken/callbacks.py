@@ -8,6 +8,7 @@ one is rejected.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from ckpt_reference.keras_callback import CheckpointSaverCallback as Reference
@@ -206,6 +207,13 @@ class ModelAsSession(Reference):
             self._save(step)
         for listener in self._listeners:
             listener.end(self.model, step)
+
+
+class HangsInOnTrainBegin(Reference):
+    """Never returns from on_train_begin (a hang, not a clause: reported as hung)."""
+
+    def on_train_begin(self, logs=None):
+        threading.Event().wait()
 
 
 #: Each broken callback and the checks that must reject it.
