@@ -35,9 +35,6 @@ from typing import Any
 from ckpt_conformance.scenario import Scenario
 from ckpt_conformance.trace import Event
 
-#: The reference callback: it drives the listeners of the listener checks under ``fit``.
-REFERENCE_CALLBACK = "ckpt_reference.keras_callback:CheckpointSaverCallback"
-
 #: Scenario fields that have no counterpart under ``fit``, with their session-only value
 #: and why (the listener and callback checks run only the scenarios without them).
 _SESSION_ONLY: tuple[tuple[str, Any, str], ...] = (
@@ -78,7 +75,7 @@ class FitEnv:
 
     def read_step(self, session: Any) -> int | None:
         try:
-            return int(self.model.optimizer.iterations.numpy())
+            return iterations(self.model)
         except Exception:  # noqa: BLE001 - a model torn down: nothing to compare
             return None
 
@@ -101,19 +98,22 @@ class FitEnv:
         return info
 
 
+def iterations(model: Any) -> int:
+    """The step under ``fit``: the optimizer's iteration count, now."""
+    return int(model.optimizer.iterations.numpy())
+
+
+#: Where a checkpoint of ``tf.train.Checkpoint(model=..., optimizer=...)`` keeps the
+#: optimizer's iterations, on Keras 2 and 3 alike (tests/test_keras_facts.py).
+ITERATIONS_KEY = "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"
+
+
 def stored_step(prefix: str) -> int:
     """The optimizer's iterations stored in the checkpoint at ``prefix`` (-1: none)."""
     import tensorflow as tf
 
     try:
-        names = [name for name, _ in tf.train.list_variables(prefix)]
-        key = next(
-            n
-            for n in names
-            if n.split("/")[:2]
-            in (["optimizer", "iter"], ["optimizer", "iterations"], ["optimizer", "_iterations"])
-        )
-        return int(tf.train.load_variable(prefix, key))
+        return int(tf.train.load_variable(prefix, ITERATIONS_KEY))
     except Exception:  # noqa: BLE001 - an unreadable checkpoint is an observation
         return -1
 
@@ -140,9 +140,10 @@ def _model(steps_per_execution: int) -> tuple[Any, Any]:
     return model, tf.train.Checkpoint(model=model, optimizer=optimizer)
 
 
-def prepare_resume(checkpoint_dir: str, step: int) -> None:
+def prepare_resume(checkpoint_dir: str, step: int, step_dtype: str = "int64") -> None:
     """Write ``ckpt-<step>`` and its state file, as a previous ``fit`` would have (with
-    no timestamps: they would be real time, ahead of the scenario's clock)."""
+    no timestamps: they would be real time, ahead of the scenario's clock).  The step's
+    dtype is always the optimizer's; ``step_dtype`` is the session driver's argument."""
     import tensorflow as tf
 
     model, checkpoint = _model(1)
@@ -160,8 +161,7 @@ def _kit_callbacks(recorder: Any, clock: Any, scenario: Scenario) -> tuple[Any, 
             clock.advance(scenario.seconds_per_run)
 
         def on_train_batch_end(self, batch: Any, logs: Any = None) -> None:
-            step = int(self.model.optimizer.iterations.numpy())
-            recorder.add(Event("run", step=step, info={"time": clock.now}))
+            recorder.add(Event("run", step=iterations(self.model), info={"time": clock.now}))
 
         def on_train_end(self, logs: Any = None) -> None:
             if self.model.stop_training:
@@ -233,7 +233,7 @@ def run_fit_session(
             checkpoint,
         )
     model, callback = state["model"], state["callback"]
-    recorder.step_now = lambda: int(model.optimizer.iterations.numpy())
+    recorder.step_now = lambda: iterations(model)
     stepper, created = _kit_callbacks(recorder, clock, scenario)
     # No runs: fit(epochs=0) begins and ends, nothing between; its data is never read,
     # but Keras 2.15 refuses empty data before it calls any callback.

@@ -685,22 +685,21 @@ def _run(
 ) -> None:
     import tensorflow as tf
 
-    if driver == "fit":
+    if driver == "fit":  # the driver's three parts: resume, one session, a stored step
         from ckpt_conformance import fit_driver
 
+        prepare = fit_driver.prepare_resume
         run_session, stored = fit_driver.run_fit_session, fit_driver.stored_step
     else:
-        run_session, stored = _run_session, _stored_global_step
+        prepare, run_session, stored = _prepare_resume, _run_session, _stored_global_step
 
     if scenario.fresh_dir:  # neither the directory nor its parent exists (CONS-6)
         checkpoint_dir = os.path.join(workdir, "fresh", "ckpt")
     else:
         checkpoint_dir = os.path.join(workdir, "ckpt")
         os.makedirs(checkpoint_dir, exist_ok=True)
-    if scenario.resume_from is not None and driver == "fit":
-        fit_driver.prepare_resume(checkpoint_dir, scenario.resume_from)
-    elif scenario.resume_from is not None:
-        _prepare_resume(checkpoint_dir, scenario.resume_from, scenario.step_dtype)
+    if scenario.resume_from is not None:
+        prepare(checkpoint_dir, scenario.resume_from, scenario.step_dtype)
     clock = Clock()
     clock.advance(scenario.clock_start)
     _local.clock, _local.recorder = clock, recorder
